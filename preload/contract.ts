@@ -1,0 +1,150 @@
+/**
+ * The one API between the renderer and the main process: method names, argument and result types, the
+ * result envelope and the event stream. Types only (plus the channel names), so the renderer, the preload,
+ * the main-process handlers (`main/api/`), the CLI and the web test host all share it without pulling in Node.
+ *
+ * Adding a method: add it to `ApiMethods` here, add its argument schema and handler in `main/api/`, and the
+ * preload, IPC wiring and web test host pick it up with no further change.
+ */
+
+/** Machine-readable error codes; the message is for people. */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT' // the request did not match the method's schema
+  | 'NOT_FOUND' // an id or a file does not exist
+  | 'BAD_MODEL' // the model file cannot be read or is not supported
+  | 'BAD_DATA' // the dataset cannot be read or does not fit the model
+  | 'UNSUPPORTED' // a valid request Edgewise cannot do (names what is missing)
+  | 'DEVICE' // a USB device error (permission, busy, unplugged, timeout)
+  | 'CANCELLED'
+  | 'CONFLICT' // e.g. the device is owned by another job
+  | 'FORBIDDEN' // the renderer asked for something it may not do (a file it did not pick)
+  | 'INTERNAL';
+
+export interface ApiError {
+  code: ErrorCode;
+  message: string;
+  /** What the user can do about it, when we know. */
+  hint?: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+// ---- Shared value types -------------------------------------------------------------------------------
+
+export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface JobSummary {
+  id: string;
+  kind: string;
+  state: JobState;
+  stage: string | null;
+  progress: number; // 0..1
+  message: string | null;
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** What the job was asked to do (kind-specific, JSON). */
+  params: unknown;
+  /** What it produced (e.g. variant ids), when completed. */
+  result: unknown;
+}
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  /** One line: what was found. */
+  detail: string;
+  /** How to fix it, when not ok. */
+  fix?: string;
+}
+
+export interface DoctorReport {
+  checks: DoctorCheck[];
+  compute: { backends: { name: string; available: boolean; detail: string }[]; selected: string };
+  dataDir: string;
+  platform: string;
+  versions: Record<string, string>;
+}
+
+export interface ModelSummary {
+  id: string;
+  name: string;
+  format: string;
+  path: string;
+  sha256: string;
+  parameterCount: number;
+  inputs: unknown;
+  outputs: unknown;
+  createdAt: string;
+  variantCount: number;
+}
+
+export interface MetricValue {
+  name: string;
+  value: number;
+  datasetId: string | null;
+}
+
+export interface VariantSummary {
+  id: string;
+  modelId: string;
+  parentId: string | null;
+  name: string;
+  recipe: unknown;
+  status: string;
+  createdAt: string;
+  artifact: { sha256: string; size: number; gzipSize: number; path: string } | null;
+  metrics: MetricValue[];
+}
+
+export interface HistoryListArgs {
+  search?: string;
+  modelId?: string;
+  sort?: 'created' | 'name' | 'size';
+  order?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+}
+
+// ---- Methods --------------------------------------------------------------------------------------------
+
+export interface ApiMethods {
+  'app.doctor': { args: Record<string, never>; result: DoctorReport };
+  'history.listModels': { args: HistoryListArgs; result: { items: ModelSummary[]; total: number } };
+  'history.listVariants': { args: HistoryListArgs; result: { items: VariantSummary[]; total: number } };
+  'history.getVariant': { args: { id: string }; result: VariantSummary & { lineage: VariantSummary[] } };
+  'jobs.list': { args: { states?: JobState[] }; result: JobSummary[] };
+  'jobs.cancel': { args: { id: string }; result: JobSummary };
+}
+
+export type ApiMethod = keyof ApiMethods;
+export type ArgsOf<M extends ApiMethod> = ApiMethods[M]['args'];
+export type ResultOf<M extends ApiMethod> = ApiMethods[M]['result'];
+
+// ---- Events (main → renderer) ---------------------------------------------------------------------------
+
+export interface JobProgressEvent {
+  type: 'job';
+  job: JobSummary;
+  /** Numbers worth showing live (loss, accuracy so far, …). */
+  metrics?: Record<string, number>;
+  log?: string;
+}
+
+export interface DevicesChangedEvent {
+  type: 'devices';
+}
+
+export type ApiEvent = JobProgressEvent | DevicesChangedEvent;
+
+// ---- Transport ------------------------------------------------------------------------------------------
+
+/** IPC channel names (Electron) and WebSocket message kinds (web test host). */
+export const CHANNELS = { invoke: 'edgewise:invoke', event: 'edgewise:event' } as const;
+
+/** What the preload exposes as `window.edgewise`, and what the web test host's client implements too. */
+export interface EdgewiseApi {
+  invoke<M extends ApiMethod>(method: M, args: ArgsOf<M>): Promise<Result<ResultOf<M>>>;
+  /** Subscribes to events; returns the unsubscribe function. */
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+}
