@@ -1,0 +1,4 @@
+import type { CliCommand } from '../command.ts';
+
+/** Every `edgewise` sub-command, in the order `edgewise --help` lists them. */
+export const commands: CliCommand[] = [];
