@@ -106,6 +106,17 @@ export interface HistoryListArgs {
   offset?: number;
 }
 
+/** What a file is picked for; a handle only opens for the purpose it was picked for. */
+export type FilePurpose = 'model' | 'dataset' | 'export';
+
+/** An opaque handle to a file the user picked; the real path never reaches the renderer. */
+export interface PickedFile {
+  handle: string;
+  /** The file name only, for display. */
+  name: string;
+  purpose: FilePurpose;
+}
+
 // ---- Methods --------------------------------------------------------------------------------------------
 
 export interface ApiMethods {
@@ -115,6 +126,8 @@ export interface ApiMethods {
   'history.getVariant': { args: { id: string }; result: VariantSummary & { lineage: VariantSummary[] } };
   'jobs.list': { args: { states?: JobState[] }; result: JobSummary[] };
   'jobs.cancel': { args: { id: string }; result: JobSummary };
+  /** Shows a native picker (a folder picker when `folder`, e.g. an image-folder dataset); null when cancelled. */
+  'files.pick': { args: { purpose: FilePurpose; folder?: boolean }; result: PickedFile | null };
 }
 
 export type ApiMethod = keyof ApiMethods;

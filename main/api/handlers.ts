@@ -1,0 +1,27 @@
+/**
+ * What each API method does, given already-validated arguments. Handlers stay thin: they call a service and
+ * return its JSON-able value; errors are thrown (with a `code` when known) and mapped by `createApi`.
+ * Adding a method: contract type in preload/contract.ts, schema in schemas.ts, implementation here.
+ */
+import { toJobSummary } from '../history/index.ts';
+import type { ApiMethod, ArgsOf, ResultOf } from '../../preload/contract.ts';
+import type { Services } from './services.ts';
+
+type Implementations = {
+  [M in ApiMethod]: (args: ArgsOf<M>, services: Services) => Promise<ResultOf<M>> | ResultOf<M>;
+};
+
+export const handlers: Implementations = {
+  'app.doctor': (_args, s) => s.doctor(),
+
+  'history.listModels': (args, s) => s.history.listModels(args),
+  'history.listVariants': (args, s) => s.history.listVariants(args),
+  'history.getVariant': ({ id }, s) => s.history.getVariantWithLineage(id),
+
+  'jobs.list': ({ states }, s) => s.history.listJobs({ states }).map(toJobSummary),
+  'jobs.cancel': async ({ id }, s) => {
+    throw new Error(`cancel ${id} not wired yet ${s.dataDir}`);
+  },
+
+  'files.pick': ({ purpose, folder }, s) => s.files.pick(purpose, folder),
+};

@@ -1,0 +1,38 @@
+/**
+ * One zod schema per API method, for its arguments. Objects are strict: an unknown key is an error, so a typo
+ * in the renderer fails loudly instead of being ignored. `satisfies` keeps this table in step with the
+ * contract: a method added to `ApiMethods` without a schema here is a type error.
+ */
+import { z } from 'zod';
+import type { ApiMethod } from '../../preload/contract.ts';
+
+const id = z.string().min(1).max(200);
+const jobState = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted']);
+
+const historyList = z.strictObject({
+  search: z.string().max(500).optional(),
+  modelId: id.optional(),
+  sort: z.enum(['created', 'name', 'size']).optional(),
+  order: z.enum(['asc', 'desc']).optional(),
+  limit: z.number().int().min(1).max(1000).optional(),
+  offset: z.number().int().min(0).optional(),
+});
+
+export const argSchemas = {
+  'app.doctor': z.strictObject({}),
+  'history.listModels': historyList,
+  'history.listVariants': historyList,
+  'history.getVariant': z.strictObject({ id }),
+  'jobs.list': z.strictObject({ states: z.array(jobState).optional() }),
+  'jobs.cancel': z.strictObject({ id }),
+  'files.pick': z.strictObject({ purpose: z.enum(['model', 'dataset', 'export']), folder: z.boolean().optional() }),
+} satisfies Record<ApiMethod, z.ZodType>;
+
+/** "history.listModels: limit: Too big: expected number to be <=1000; sort: …" — names every bad field. */
+export function describeIssues(method: string, error: z.ZodError): string {
+  const parts = error.issues.map((issue) => {
+    const where = issue.path.length ? issue.path.join('.') : 'arguments';
+    return `${where}: ${issue.message}`;
+  });
+  return `${method}: ${parts.join('; ')}`;
+}
