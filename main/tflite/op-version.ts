@@ -35,7 +35,7 @@ const INT8_V2 = new Set([
 export function opVersion(op: string, ctx: OpVersionContext): number {
   const [in0, in1, in2, in3] = ctx.inputs;
   const out0 = ctx.outputs[0];
-  const o = ctx.options ?? {};
+  const o: Partial<BuiltinOptions> = ctx.options ?? {};
   switch (op) {
     case 'CONV_2D': {
       if (in0?.type === 'INT16') return 4;
