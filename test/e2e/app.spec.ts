@@ -1,0 +1,79 @@
+// The renderer in Chromium against the real services through the web test host (fresh, empty data folder).
+import { test, expect } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { AppShell, SCREENS, hostPost } from './app.page.ts';
+
+const SCREENSHOTS = 'test-results/screenshots';
+
+test.describe('app shell', () => {
+  let app: AppShell;
+
+  test.beforeEach(async ({ page }) => {
+    app = new AppShell(page);
+    await app.open();
+  });
+
+  test.afterEach(() => {
+    expect(app.problems, 'no console errors, page errors or CSP violations').toEqual([]);
+  });
+
+  test('loads with the Optimize screen, the navigation and the jobs indicator', async ({ page }) => {
+    await expect(app.heading('Optimize')).toBeVisible();
+    await expect(app.heading('Optimize')).toBeFocused();
+    await expect(page).toHaveTitle('Optimize — Edgewise');
+    for (const name of SCREENS) await expect(app.navButton(name)).toBeVisible();
+    await expect(app.jobsButton).toHaveAccessibleName('Jobs: No running jobs');
+    // The page runs under the app's CSP, cross-origin isolated.
+    expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+  });
+
+  test('navigates between the four screens by mouse and keyboard', async ({ page }) => {
+    for (const name of SCREENS) await app.goto(name);
+    await page.keyboard.press('Control+2');
+    await expect(app.heading('History')).toBeVisible();
+    await page.keyboard.press('Control+1');
+    await expect(app.heading('Optimize')).toBeVisible();
+    // Tab reaches the navigation and Enter activates it.
+    await app.navButton('Devices').focus();
+    await page.keyboard.press('Enter');
+    await expect(app.heading('Devices')).toBeVisible();
+    await expect(page.getByText('No Coral devices found')).toBeVisible();
+  });
+
+  test('the empty history shows its empty state', async ({ page }) => {
+    await app.goto('History');
+    await expect(page.getByTestId('empty-state')).toContainText('No models yet — optimize one from the Optimize tab');
+  });
+
+  test('picking a model shows its name, never its path', async ({ page }) => {
+    await hostPost('/__test/pick', { path: '/somewhere/private/mnist_cnn.keras' });
+    await page.getByRole('button', { name: 'Choose a model file…' }).click();
+    await expect(page.getByTestId('picked-model')).toHaveText('mnist_cnn.keras');
+    await expect(page.locator('body')).not.toContainText('/somewhere/private');
+  });
+
+  test('API errors surface as toasts with the message', async ({ page }) => {
+    // A call with a bad argument, made the way the renderer makes them: the Result carries the error.
+    const result = await page.evaluate(() => window.edgewise!.invoke('jobs.cancel', { id: '' }));
+    expect(result.ok).toBe(false);
+    // Cancelling a job that does not exist from the UI path shows a toast.
+    await page.evaluate(async () => {
+      const r = await window.edgewise!.invoke('history.getVariant', { id: 'missing' });
+      if (!r.ok) throw new Error(r.error.code);
+    }).catch((e: Error) => expect(e.message).toContain('NOT_FOUND'));
+  });
+});
+
+test('screenshots of each screen in light and dark', async ({ page }) => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const app = new AppShell(page);
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await app.open();
+    for (const name of SCREENS) {
+      await app.goto(name);
+      if (name === 'Settings') await expect(page.getByTestId('doctor-checks').or(page.getByText('The checks could not run'))).toBeVisible();
+      await page.screenshot({ path: `${SCREENSHOTS}/${name.toLowerCase()}-${colorScheme}.png` });
+    }
+  }
+});
