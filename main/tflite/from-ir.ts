@@ -4,7 +4,7 @@
  * export through the same path. Op versions come from `opVersion`, `min_runtime_version` from the op versions.
  */
 import { PSEUDO_OPS, elementCount, validateGraph, type Graph, type Op, type Tensor } from '../model/ir.ts';
-import { OPTIONS_TABLES, OP_OPTIONS, builtinOpCode, fieldDefault, optionsTableIndex } from './schema.ts';
+import { ENUMS, OPTIONS_TABLES, OP_OPTIONS, builtinOpCode, fieldDefault, optionsTableIndex } from './schema.ts';
 import { bytesOf, dtypeBytes, tfliteTypeOf } from './dtypes.ts';
 import { minRuntimeVersion, opVersion, runtimeVersionBuffer, type OpTensorSig } from './op-version.ts';
 import { writeTflite } from './writer.ts';
@@ -42,6 +42,10 @@ function optionsFor(op: Op, graph: Graph): BuiltinOptions | null {
     else if (v instanceof Uint8Array || (Array.isArray(v) && v.some((x) => typeof x !== 'number'))) {
       throw opError(op, `attribute ${f.name} must be ${f.kind === 'ints' || f.kind === 'floats' ? 'a number array' : 'a scalar'}`);
     } else options[f.name] = v as OptionValue;
+    const k = f.kind;
+    if (typeof k === 'object' && !(ENUMS[k.enum] as readonly string[]).includes(String(options[f.name]))) {
+      throw opError(op, `attribute ${f.name} = ${JSON.stringify(options[f.name])} is not one of ${ENUMS[k.enum].join(', ')}`);
+    }
   }
   // Schema default 0 would make softmax a constant: the converter always writes beta.
   if (op.type === 'SOFTMAX' && op.attrs.beta === undefined) options.beta = 1;
@@ -56,14 +60,66 @@ function optionsFor(op: Op, graph: Graph): BuiltinOptions | null {
   return options;
 }
 
+/**
+ * Rewrites what TFLite kernels cannot run as written, on a shallow copy of the graph:
+ *  - a fused TANH activation (FULLY_CONNECTED/CONV kernels accept only NONE/RELU/RELU_N1_TO_1/RELU6) becomes
+ *    the op without activation followed by a TANH op;
+ *  - CONV_2D / DEPTHWISE_CONV_2D without bias get a zero bias (this runtime's conv kernels require input 2).
+ */
+function lowerForTflite(graph: Graph): Graph {
+  const tensors = new Map(graph.tensors);
+  const ops: Op[] = [];
+  for (const original of graph.ops) {
+    let op = original;
+    if ((op.type === 'CONV_2D' || op.type === 'DEPTHWISE_CONV_2D') && (op.inputs[2] ?? '') === '' && op.inputs.length >= 2) {
+      const weights = tensors.get(op.inputs[1]!);
+      const input = tensors.get(op.inputs[0]!);
+      if (weights && input) {
+        const channels = weights.shape[op.type === 'CONV_2D' ? 0 : 3] ?? 0;
+        const name = uniqueName(tensors, `${op.name}/zero_bias`);
+        const quantized = weights.dtype === 'int8' || weights.dtype === 'uint8';
+        const bias: Tensor = quantized
+          ? {
+              name, shape: [channels], dtype: 'int32', data: new Int32Array(channels),
+              quant: {
+                scale: Array.from({ length: channels }, (_, c) => (input.quant?.scale[0] ?? 1) * (weights.quant?.scale[weights.quant.scale.length > 1 ? c : 0] ?? 1)),
+                zeroPoint: new Array<number>(channels).fill(0),
+                ...(channels > 1 ? { axis: 0 } : {}),
+              },
+            }
+          : { name, shape: [channels], dtype: 'float32', data: new Float32Array(channels) };
+        tensors.set(name, bias);
+        op = { ...op, inputs: [op.inputs[0]!, op.inputs[1]!, name] };
+      }
+    }
+    if (op.attrs.fusedActivationFunction === 'TANH' && op.type !== 'UNIDIRECTIONAL_SEQUENCE_LSTM' && op.outputs.length === 1) {
+      const out = tensors.get(op.outputs[0]!)!;
+      const pre = uniqueName(tensors, `${op.name}/pre_tanh`);
+      tensors.set(pre, { ...out, name: pre, data: undefined });
+      ops.push({ ...op, outputs: [pre], attrs: { ...op.attrs, fusedActivationFunction: 'NONE' } });
+      ops.push({ name: `${op.name}/tanh`, type: 'TANH', inputs: [pre], outputs: op.outputs, attrs: {}, ...(op.source ? { source: op.source } : {}) });
+      continue;
+    }
+    ops.push(op);
+  }
+  return { ...graph, tensors, ops };
+}
+
+function uniqueName(tensors: Map<string, Tensor>, base: string): string {
+  let name = base;
+  for (let k = 1; tensors.has(name); k++) name = `${base}_${k}`;
+  return name;
+}
+
 /** Builds the plain TFLite model for a graph. Throws an Error naming the op or tensor it cannot export. */
-export function graphToTflite(graph: Graph, opts: ExportOptions = {}): TfliteModel {
-  for (const op of graph.ops) {
+export function graphToTflite(source: Graph, opts: ExportOptions = {}): TfliteModel {
+  for (const op of source.ops) {
     if (PSEUDO_OPS.has(op.type)) {
       throw opError(op, 'pseudo-op; run the graph passes (fold batch norm, drop dropout/identity) before export');
     }
   }
-  validateGraph(graph);
+  validateGraph(source);
+  const graph = lowerForTflite(source);
 
   const tensors: TfliteTensor[] = [];
   const buffers: Uint8Array[] = [new Uint8Array(0)];
