@@ -126,6 +126,10 @@ export interface ApiMethods {
   'history.getVariant': { args: { id: string }; result: VariantSummary & { lineage: VariantSummary[] } };
   'jobs.list': { args: { states?: JobState[] }; result: JobSummary[] };
   'jobs.cancel': { args: { id: string }; result: JobSummary };
+  /** Re-queues an interrupted, failed or cancelled job from its last checkpoint. */
+  'jobs.resume': { args: { id: string }; result: JobSummary };
+  /** Gives up an interrupted job (it becomes cancelled; its record stays). */
+  'jobs.discard': { args: { id: string }; result: JobSummary };
   /** Shows a native picker (a folder picker when `folder`, e.g. an image-folder dataset); null when cancelled. */
   'files.pick': { args: { purpose: FilePurpose; folder?: boolean }; result: PickedFile | null };
 }

@@ -3,7 +3,6 @@
  * return its JSON-able value; errors are thrown (with a `code` when known) and mapped by `createApi`.
  * Adding a method: contract type in preload/contract.ts, schema in schemas.ts, implementation here.
  */
-import { toJobSummary } from '../history/index.ts';
 import type { ApiMethod, ArgsOf, ResultOf } from '../../preload/contract.ts';
 import type { Services } from './services.ts';
 
@@ -18,10 +17,10 @@ export const handlers: Implementations = {
   'history.listVariants': (args, s) => s.history.listVariants(args),
   'history.getVariant': ({ id }, s) => s.history.getVariantWithLineage(id),
 
-  'jobs.list': ({ states }, s) => s.history.listJobs({ states }).map(toJobSummary),
-  'jobs.cancel': async ({ id }, s) => {
-    throw new Error(`cancel ${id} not wired yet ${s.dataDir}`);
-  },
+  'jobs.list': ({ states }, s) => s.jobs.list(states),
+  'jobs.cancel': ({ id }, s) => s.jobs.cancel(id),
+  'jobs.resume': ({ id }, s) => s.jobs.resume(id),
+  'jobs.discard': ({ id }, s) => s.jobs.discard(id),
 
   'files.pick': ({ purpose, folder }, s) => s.files.pick(purpose, folder),
 };

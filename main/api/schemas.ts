@@ -25,6 +25,8 @@ export const argSchemas = {
   'history.getVariant': z.strictObject({ id }),
   'jobs.list': z.strictObject({ states: z.array(jobState).optional() }),
   'jobs.cancel': z.strictObject({ id }),
+  'jobs.resume': z.strictObject({ id }),
+  'jobs.discard': z.strictObject({ id }),
   'files.pick': z.strictObject({ purpose: z.enum(['model', 'dataset', 'export']), folder: z.boolean().optional() }),
 } satisfies Record<ApiMethod, z.ZodType>;
 

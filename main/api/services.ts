@@ -3,47 +3,61 @@
  * the picked-file handles and the event hub. The Electron shell, the web test host and tests all build them
  * with `createServices` so every transport runs the same real parts.
  */
-import { openHistory, toJobSummary } from '../history/index.ts';
+import { openHistory } from '../history/index.ts';
 import type { History } from '../history/index.ts';
+import { JobRunner } from '../jobs/index.ts';
 import { EventHub } from './events.ts';
 import { FileHandles } from './files.ts';
 import type { FilePicker } from './files.ts';
 import type { DoctorReport } from '../../preload/contract.ts';
 
+/**
+ * Job kind → worker module, for every kind the app can run. Features that add a job kind register its worker
+ * module here (absolute URL, e.g. `new URL('../optimize/ptq.job.ts', import.meta.url)`).
+ */
+export const JOB_KINDS: Record<string, URL> = {};
+
 export interface ServicesOptions {
   dataDir: string;
   /** How `files.pick` asks the user: a native dialog in Electron, a test queue in the web test host. */
   picker?: FilePicker | null;
+  /** Extra job kinds (tests register test-only workers); merged over `JOB_KINDS`. */
+  workerModules?: Record<string, string | URL>;
 }
 
 export interface Services {
   dataDir: string;
   history: History;
+  jobs: JobRunner;
   events: EventHub;
   files: FileHandles;
   doctor(): Promise<DoctorReport>;
-  /** Stops jobs and closes the database; safe to call twice. */
+  /** Stops jobs (they become 'interrupted', resumable) and closes the database; safe to call twice. */
   close(): Promise<void>;
 }
 
 export function createServices(options: ServicesOptions): Services {
   const history = openHistory(options.dataDir);
   const events = new EventHub();
-  let closed = false;
+  const jobs = new JobRunner({ history, workerModules: { ...JOB_KINDS, ...options.workerModules } });
+  const stopForwarding = jobs.subscribe((event) => events.publish(event));
+  let closing: Promise<void> | null = null;
   return {
     dataDir: options.dataDir,
     history,
+    jobs,
     events,
     files: new FileHandles(options.picker ?? null),
     async doctor() {
       throw new Error('doctor not wired yet');
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      history.close();
+    close() {
+      closing ??= (async () => {
+        await jobs.close();
+        stopForwarding();
+        history.close();
+      })();
+      return closing;
     },
   };
 }
-
-export { toJobSummary };

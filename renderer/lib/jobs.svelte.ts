@@ -25,19 +25,30 @@ class Jobs {
     onEvent((event) => {
       if (event.type === 'job') this.#byId[event.job.id] = event.job;
     });
-    void call('jobs.list', {}, 'Could not load jobs').then((list) => {
-      // An event may have arrived first and be newer: keep whichever was updated last.
-      for (const job of list) {
-        const known = this.#byId[job.id];
-        if (!known || known.updatedAt <= job.updatedAt) this.#byId[job.id] = job;
-      }
-      this.loaded = true;
-    }).catch(() => {});
+    // An event may arrive before the list and be newer: #put keeps whichever was updated last.
+    void call('jobs.list', {}, 'Could not load jobs')
+      .then((list) => {
+        for (const job of list) this.#put(job);
+        this.loaded = true;
+      })
+      .catch(() => {});
   }
 
   async cancel(id: string): Promise<void> {
-    const job = await call('jobs.cancel', { id }, 'Could not cancel the job');
-    this.#byId[job.id] = job;
+    this.#put(await call('jobs.cancel', { id }, 'Could not cancel the job'));
+  }
+
+  async resume(id: string): Promise<void> {
+    this.#put(await call('jobs.resume', { id }, 'Could not resume the job'));
+  }
+
+  async discard(id: string): Promise<void> {
+    this.#put(await call('jobs.discard', { id }, 'Could not discard the job'));
+  }
+
+  #put(job: JobSummary): void {
+    const known = this.#byId[job.id];
+    if (!known || known.updatedAt <= job.updatedAt) this.#byId[job.id] = job;
   }
 }
 

@@ -1,6 +1,10 @@
 // Page object for the app shell, shared by the e2e specs.
 import { expect } from '@playwright/test';
 import type { Page } from '@playwright/test';
+import type { EdgewiseApi } from '../../preload/contract.ts';
+
+/** What page.evaluate callbacks see on the page's global (tests type-check without the DOM lib). */
+export type PageGlobals = typeof globalThis & { edgewise?: EdgewiseApi; crossOriginIsolated: boolean };
 
 export const SCREENS = ['Optimize', 'History', 'Devices', 'Settings'] as const;
 export type ScreenName = (typeof SCREENS)[number];

@@ -2,6 +2,7 @@
 import { test, expect } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { AppShell, SCREENS, hostPost } from './app.page.ts';
+import type { PageGlobals } from './app.page.ts';
 
 const SCREENSHOTS = 'test-results/screenshots';
 
@@ -24,7 +25,7 @@ test.describe('app shell', () => {
     for (const name of SCREENS) await expect(app.navButton(name)).toBeVisible();
     await expect(app.jobsButton).toHaveAccessibleName('Jobs: No running jobs');
     // The page runs under the app's CSP, cross-origin isolated.
-    expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as PageGlobals).crossOriginIsolated)).toBe(true);
   });
 
   test('navigates between the four screens by mouse and keyboard', async ({ page }) => {
@@ -52,15 +53,15 @@ test.describe('app shell', () => {
     await expect(page.locator('body')).not.toContainText('/somewhere/private');
   });
 
-  test('API errors surface as toasts with the message', async ({ page }) => {
-    // A call with a bad argument, made the way the renderer makes them: the Result carries the error.
-    const result = await page.evaluate(() => window.edgewise!.invoke('jobs.cancel', { id: '' }));
-    expect(result.ok).toBe(false);
-    // Cancelling a job that does not exist from the UI path shows a toast.
-    await page.evaluate(async () => {
-      const r = await window.edgewise!.invoke('history.getVariant', { id: 'missing' });
-      if (!r.ok) throw new Error(r.error.code);
-    }).catch((e: Error) => expect(e.message).toContain('NOT_FOUND'));
+  test('API errors surface as toasts with the message and the hint', async ({ page }) => {
+    await hostPost('/__test/pick', { fail: { message: 'The file dialog could not open.', hint: 'Restart Edgewise and try again.' } });
+    await page.getByRole('button', { name: 'Choose a model file…' }).click();
+    const toast = page.getByTestId('toast');
+    await expect(toast).toContainText('Could not open the file picker');
+    await expect(toast).toContainText('The file dialog could not open.');
+    await expect(toast).toContainText('Restart Edgewise and try again.');
+    await toast.getByRole('button', { name: 'Dismiss notification' }).click();
+    await expect(toast).toBeHidden();
   });
 });
 
@@ -76,4 +77,24 @@ test('screenshots of each screen in light and dark', async ({ page }) => {
       await page.screenshot({ path: `${SCREENSHOTS}/${name.toLowerCase()}-${colorScheme}.png` });
     }
   }
+});
+
+test('a job started through the API shows live in the jobs indicator and can be cancelled there', async ({ page }) => {
+  const app = new AppShell(page);
+  await app.open();
+  await hostPost('/__test/job', { kind: 'test.count', params: { steps: 200, stepMs: 100 } });
+  await expect(app.jobsButton).toHaveAccessibleName('Jobs: 1 job running');
+  await app.jobsButton.click();
+  const row = page.getByTestId('job-row').first();
+  await expect(row).toContainText('test.count');
+  await expect(row).toContainText(/Step \d+ of 200/);
+  await page.screenshot({ path: `${SCREENSHOTS}/jobs-popover-light.png` });
+  await row.getByRole('button', { name: 'Cancel test.count' }).click();
+  await expect(row).toContainText('Cancelled');
+  await expect(app.jobsButton).toHaveAccessibleName('Jobs: No running jobs');
+  // Escape closes the popover and returns focus to its button.
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog', { name: 'Jobs' })).toBeHidden();
+  await expect(app.jobsButton).toBeFocused();
+  expect(app.problems).toEqual([]);
 });

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PageGlobals } from './app.page.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
@@ -16,22 +17,21 @@ test('the Electron shell opens a sandboxed window with the API bridge', async ()
   test.skip(!existsSync(executable), `No Electron binary at ${executable} (set ELECTRON_OVERRIDE_DIST_PATH or download Electron).`);
   test.skip(!built, 'The main process is not built: run `npm run build` first.');
   const home = mkdtempSync(join(tmpdir(), 'edgewise-electron-'));
-  const env = { ...process.env, EDGEWISE_HOME: home };
-  delete env.ELECTRON_RUN_AS_NODE; // a leftover value makes Electron behave as plain Node and never open a window
+  // A leftover ELECTRON_RUN_AS_NODE makes Electron behave as plain Node and never open a window.
+  const inherited = Object.entries(process.env).filter(([key, value]) => value !== undefined && key !== 'ELECTRON_RUN_AS_NODE');
+  const env = { ...(Object.fromEntries(inherited) as Record<string, string>), EDGEWISE_HOME: home };
   const app = await electron.launch({ executablePath: executable, args: ['.', '--no-sandbox'], cwd: ROOT, env, timeout: 30_000 });
   try {
     const page = await app.firstWindow();
     await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
     // The preload exposed exactly the contract; Node is not reachable from the page.
-    expect(await page.evaluate(() => Object.keys(window.edgewise ?? {}).sort())).toEqual(['invoke', 'onEvent']);
-    expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
-    const result = await page.evaluate(() => window.edgewise!.invoke('history.listModels', {}));
+    expect(await page.evaluate(() => Object.keys((globalThis as PageGlobals).edgewise ?? {}).sort())).toEqual(['invoke', 'onEvent']);
+    expect(await page.evaluate(() => [typeof (globalThis as { require?: unknown }).require, typeof (globalThis as { process?: unknown }).process])).toEqual(['undefined', 'undefined']);
+    const result = await page.evaluate(() => (globalThis as PageGlobals).edgewise!.invoke('history.listModels', {}));
     expect(result).toEqual({ ok: true, value: { items: [], total: 0 } });
-    const prefs = await app.evaluate(({ BrowserWindow }) => {
-      const wp = BrowserWindow.getAllWindows()[0]!.webContents.getLastWebPreferences();
-      return { contextIsolation: wp?.contextIsolation, sandbox: wp?.sandbox, nodeIntegration: wp?.nodeIntegration };
-    });
-    expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false });
+    // Navigation away from the app is refused by the shell.
+    await page.evaluate(() => (globalThis as unknown as { location: { href: string } }).location.href = 'https://example.invalid/');
+    expect(page.url()).toMatch(/^file:.*dist-renderer\/index\.html/);
   } finally {
     await app.close();
     rmSync(home, { recursive: true, force: true });

@@ -8,7 +8,9 @@
  * Pages get the app's CSP plus COOP/COEP (cross-origin isolation, for wasm threads).
  *
  * Test endpoints (token in the `x-edgewise-token` header):
- *   POST /__test/pick  {"path": "/abs/file"} | {"cancel": true}  — answers the next files.pick
+ *   POST /__test/pick  {"path": "/abs/file"} | {"cancel": true} | {"fail": {"message", "hint"}}
+ *                      — answers the next files.pick (a failing native dialog for "fail")
+ *   POST /__test/job   {"kind": "test.count", "params": {…}}       — submits a job (test kinds registered below)
  *
  * Run by hand: `npm run serve:test` (EDGEWISE_HOME picks the data folder, EDGEWISE_TEST_PORT the port).
  */
@@ -25,6 +27,7 @@ import { createApi } from '../../main/api/index.ts';
 import { createServices } from '../../main/api/services.ts';
 import type { Services } from '../../main/api/services.ts';
 import type { FilePicker } from '../../main/api/files.ts';
+import { ApiFailure } from '../../main/api/errors.ts';
 import { CONTENT_SECURITY_POLICY } from '../../main/app/csp.ts';
 import { dataDir as defaultDataDir } from '../../main/paths.ts';
 
@@ -33,6 +36,8 @@ const CLIENT_JS = fileURLToPath(new URL('./client.js', import.meta.url));
 const CLIENT_PATH = '/__edgewise/client.js';
 const SOCKET_PATH = '/__edgewise/ws';
 const PICK_WAIT_MS = 5_000;
+/** Test-only job kinds, on top of the app's own. */
+const TEST_JOB_KINDS = { 'test.count': new URL('./jobs/count.job.ts', import.meta.url) };
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -72,25 +77,32 @@ export interface TestHostOptions {
 }
 
 /** files.pick answered from a queue the test fills through POST /__test/pick. */
-class QueuePicker implements FilePicker {
-  readonly #answers: (string | null)[] = [];
-  readonly #waiting: ((answer: string | null) => void)[] = [];
+type PickAnswer = string | null | ApiFailure;
 
-  push(answer: string | null): void {
+class QueuePicker implements FilePicker {
+  readonly #answers: PickAnswer[] = [];
+  readonly #waiting: ((answer: PickAnswer) => void)[] = [];
+
+  push(answer: PickAnswer): void {
     const waiter = this.#waiting.shift();
     if (waiter) waiter(answer);
     else this.#answers.push(answer);
   }
 
-  pick(): Promise<string | null> {
-    if (this.#answers.length) return Promise.resolve(this.#answers.shift()!);
+  async pick(): Promise<string | null> {
+    const answer = this.#answers.length ? this.#answers.shift()! : await this.#next();
+    if (answer instanceof ApiFailure) throw answer;
+    return answer;
+  }
+
+  #next(): Promise<PickAnswer> {
     // Like a user who closes the dialog: no answer within the wait means "cancelled".
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
         resolve(null);
       }, PICK_WAIT_MS);
-      const waiter = (answer: string | null) => {
+      const waiter = (answer: PickAnswer) => {
         clearTimeout(timer);
         resolve(answer);
       };
@@ -126,7 +138,7 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
 
   const token = randomBytes(24).toString('base64url');
   const picker = new QueuePicker();
-  const services = createServices({ dataDir: options.dataDir, picker });
+  const services = createServices({ dataDir: options.dataDir, picker, workerModules: TEST_JOB_KINDS });
   const api = createApi(services);
   let origin = '';
 
@@ -139,12 +151,19 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
     if (req.method !== 'POST' || !sameToken(req.headers['x-edgewise-token'] as string | undefined, token)) {
       return send(res, 403, 'text/plain', 'forbidden');
     }
-    const body = JSON.parse((await readBody(req)) || '{}') as { path?: unknown; cancel?: unknown };
+    const body = JSON.parse((await readBody(req)) || '{}') as {
+      path?: unknown; cancel?: unknown; fail?: { message?: string; hint?: string }; kind?: unknown; params?: unknown;
+    };
     if (pathname === '/__test/pick') {
       if (body.cancel === true) picker.push(null);
+      else if (body.fail) picker.push(new ApiFailure('UNSUPPORTED', body.fail.message ?? 'The file dialog failed.', body.fail.hint));
       else if (typeof body.path === 'string') picker.push(body.path);
       else return send(res, 400, 'text/plain', 'expected {"path": string} or {"cancel": true}');
       return send(res, 200, 'application/json', '{"ok":true}');
+    }
+    if (pathname === '/__test/job') {
+      const job = services.jobs.submit(String(body.kind), body.params ?? {});
+      return send(res, 200, 'application/json', JSON.stringify(job));
     }
     return send(res, 404, 'text/plain', 'not found');
   }
