@@ -1,6 +1,6 @@
 /**
  * CSV datasets: numeric feature columns plus an optional label column. `.csv.gz` is gunzipped with fflate.
- * Delimiter (',' ';' tab) and header are detected: a first row with any non-numeric cell is a header.
+ * Delimiter (',' ';' tab) and header are detected: a first row with more non-numeric cells than the second is a header.
  * Label column: the one named by the caller, else a header column called label/labels/class/target/y, else the
  * last column; 'none' for unlabelled data. Non-numeric labels become class names (sorted) → indices.
  */
@@ -49,7 +49,9 @@ export function csvSource(path: string, options: CsvOptions = {}): SampleSource 
   if (lines.length === 0) throw new Error(`CSV "${path}" is empty`);
   const delim = [',', ';', '\t'].map((d) => [d, lines[0].split(d).length] as const).sort((a, b) => b[1] - a[1])[0][0];
   const first = splitRow(lines[0], delim);
-  const header = first.some((c) => !isNumber(c)) ? first : undefined;
+  // A header has more non-numeric cells than the next row (string label columns are non-numeric in both).
+  const nonNumeric = (cells: string[]) => cells.filter((c) => !isNumber(c)).length;
+  const header = nonNumeric(first) > (lines.length > 1 ? nonNumeric(splitRow(lines[1], delim)) : 0) ? first : undefined;
   const rows = (header ? lines.slice(1) : lines).slice(0, options.limit);
   const width = first.length;
 

@@ -85,7 +85,7 @@ export async function makeDataset(src: SampleSource, p: Preprocessing, options: 
       throw new Error(`${src.describe(i)} gives ${x.length} values but the first sample gave ${size} (shape [${inputShape.join(', ')}]); set a resize to make samples uniform`);
     }
     for (let k = 0; k < x.length; k++) {
-      if (!Number.isFinite(x[k])) throw new Error(`${src.describe(i)} (sample ${i}) contains ${x[k]} at value ${k}`);
+      if (!Number.isFinite(x[k])) throw new Error(`${src.describe(i)} contains ${x[k]} at value ${k} (after preprocessing)`);
     }
     return x;
   };

@@ -58,7 +58,8 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   const offset = headerStart + headerLen;
   if (bytes.length - offset < n * itemSize) throw new Error(`"${name}" is truncated: shape (${shape.join(', ')}) needs ${n * itemSize} data bytes, has ${bytes.length - offset}`);
   // Copy so the typed array is aligned (the data offset is only guaranteed to be a multiple of 16 from the file start).
-  const copy = bytes.slice(offset, offset + n * itemSize);
+  const copy = new Uint8Array(n * itemSize);
+  copy.set(bytes.subarray(offset, offset + n * itemSize)); // (Buffer.slice would be a view into Node's pool)
   return { dtype, shape, data: make(copy.buffer, 0, n) };
 }
 

@@ -73,6 +73,7 @@ function cropSize(n: number, fraction = 1): [number, number] {
  * Applies the preprocessing to one raw sample. `what` names the sample (file, or file + index) in errors.
  */
 export function preprocessSample(raw: RawSample, p: Preprocessing, what: string): Float32Array {
+  validatePreprocessing(p); // cheap, and settings arrive as JSON from the UI/CLI
   if (raw.kind === 'vector') {
     if (p.resize || p.centerCrop !== undefined && p.centerCrop !== 1) {
       throw new Error(`${what}: resize/centerCrop need image samples, but this is a vector of ${raw.data.length} values`);
