@@ -6,6 +6,7 @@
 import { openHistory } from '../history/index.ts';
 import type { History } from '../history/index.ts';
 import { JobRunner } from '../jobs/index.ts';
+import { runDoctor } from '../doctor.ts';
 import { EventHub } from './events.ts';
 import { FileHandles } from './files.ts';
 import type { FilePicker } from './files.ts';
@@ -48,9 +49,7 @@ export function createServices(options: ServicesOptions): Services {
     jobs,
     events,
     files: new FileHandles(options.picker ?? null),
-    async doctor() {
-      throw new Error('doctor not wired yet');
-    },
+    doctor: () => runDoctor(options.dataDir),
     close() {
       closing ??= (async () => {
         await jobs.close();
