@@ -152,13 +152,18 @@ export const LATEST_VERSION = migrations[migrations.length - 1].version;
 export function migrate(db: Database.Database, target = LATEST_VERSION): number[] {
   const applied: number[] = [];
   for (const m of migrations) {
-    const current = db.pragma('user_version', { simple: true }) as number;
-    if (m.version <= current || m.version > target) continue;
-    db.transaction(() => {
-      m.up(db);
-      db.pragma(`user_version = ${m.version}`);
-    })();
-    applied.push(m.version);
+    if (m.version > target) break;
+    // IMMEDIATE takes the write lock before reading the version: two processes opening a fresh database at
+    // once (app + CLI) apply each migration exactly once.
+    const ran = db
+      .transaction(() => {
+        if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return false;
+        m.up(db);
+        db.pragma(`user_version = ${m.version}`);
+        return true;
+      })
+      .immediate();
+    if (ran) applied.push(m.version);
   }
   return applied;
 }

@@ -204,7 +204,7 @@ export class JobRunner {
       this.history.updateJob(id, { state: 'running', heartbeat: true, attempts: rec.attempts + 1, message: rec.checkpoint != null ? 'Resumed from checkpoint' : null }),
     );
     const cancelFlag = new SharedArrayBuffer(4);
-    const data: JobWorkerData = { jobId: id, kind: job.kind, moduleUrl: this.modules.get(job.kind)!, params: job.params, resumeFrom: rec.checkpoint, cancelFlag };
+    const data: JobWorkerData = { jobId: id, kind: job.kind, dataDir: this.history.dir, moduleUrl: this.modules.get(job.kind)!, params: job.params, resumeFrom: rec.checkpoint, cancelFlag };
     let worker: Worker;
     try {
       worker = spawnWorker(data);

@@ -27,6 +27,8 @@ export interface JobProgressUpdate {
 
 export interface JobContext {
   jobId: string;
+  /** The data folder: open the history here (`openHistory(ctx.dataDir)`) to store results from the worker. */
+  dataDir: string;
   /**
    * Aborted when the job is cancelled. A busy loop that never awaits still sees it: every call to progress(),
    * log() or throwIfCancelled() checks a shared flag the runner sets.
@@ -51,6 +53,7 @@ export interface JobModule<P = any, R = unknown> {
 export interface JobWorkerData {
   jobId: string;
   kind: string;
+  dataDir: string;
   moduleUrl: string;
   params: unknown;
   resumeFrom: unknown;

@@ -44,6 +44,7 @@ let seq = 0;
 
 const ctx: JobContext = {
   jobId: data.jobId,
+  dataDir: data.dataDir,
   signal: controller.signal,
   resumeFrom: data.resumeFrom ?? null,
   progress(update) {

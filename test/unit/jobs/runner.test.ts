@@ -132,6 +132,22 @@ test('a failing worker gives state failed with its message and code; a worker th
   }
 });
 
+test('a worker stores its results in the same history through ctx.dataDir', async () => {
+  const { h, runner, done } = setup();
+  try {
+    const m = h.addModel({ name: 'm', format: 'tflite', path: '/m.tflite', sha256: '00' });
+    const final = await runner.wait(runner.submit('test', { mode: 'store', modelId: m.id }).id);
+    assert.equal(final.state, 'completed', final.error ?? '');
+    const [id] = (final.result as { variantIds: string[] }).variantIds;
+    const v = h.getVariant(id);
+    assert.equal(v.name, 'from worker');
+    assert.equal(v.artifact!.size, 3);
+    assert.equal(h.getModel(m.id).variantCount, 1);
+  } finally {
+    await done();
+  }
+});
+
 test('concurrency 1: jobs queue and run one at a time in order; a queued job cancels at once', async () => {
   const { runner, events, done } = setup({ concurrency: 1 });
   try {

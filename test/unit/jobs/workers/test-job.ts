@@ -1,8 +1,10 @@
 // A real worker module for the runner tests: CPU work in steps with progress, logs and checkpoints.
 import type { JobContext } from '../../../../main/jobs/index.ts';
+import { openHistory } from '../../../../main/history/index.ts';
 
 export interface TestJobParams {
-  mode: 'count' | 'ignore-cancel' | 'fail' | 'exit' | 'throw-late';
+  mode: 'count' | 'ignore-cancel' | 'fail' | 'exit' | 'store';
+  modelId?: string;
   steps?: number;
   /** Busy milliseconds per step. */
   stepMs?: number;
@@ -26,6 +28,17 @@ export async function run(params: TestJobParams, ctx: JobContext): Promise<unkno
       const e = new Error('Layer "conv2d_3": unsupported activation "gelu"') as Error & { code: string };
       e.code = 'BAD_MODEL';
       throw e;
+    }
+    case 'store': {
+      // Results are written from the worker through its own connection to the same history.
+      const h = openHistory(ctx.dataDir);
+      try {
+        ctx.progress({ stage: 'write', fraction: 0.5 });
+        const v = h.addVariant({ modelId: params.modelId!, name: 'from worker', artifact: { source: new Uint8Array([1, 2, 3]), kind: 'tflite' }, metrics: [{ name: 'accuracy', value: 0.9 }] });
+        return { variantIds: [v.id] };
+      } finally {
+        h.close();
+      }
     }
     case 'exit':
       ctx.progress({ stage: 'load', fraction: 0.1 });
