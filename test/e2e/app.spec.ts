@@ -46,6 +46,21 @@ test.describe('app shell', () => {
     await expect(page.getByTestId('empty-state')).toContainText('No models yet — optimize one from the Optimize tab');
   });
 
+  test('Settings shows the real doctor report: every check with its detail, and a fix where one failed', async ({ page }) => {
+    await app.goto('Settings');
+    const checks = page.getByTestId('doctor-check');
+    await expect(checks.first()).toBeVisible({ timeout: 20_000 });
+    const history = checks.filter({ hasText: 'History database' });
+    await expect(history).toHaveAttribute('data-ok', 'true');
+    // The data folder shown is the test's fresh EDGEWISE_HOME.
+    await expect(page.locator('dl')).toContainText(process.env.EDGEWISE_E2E_HOME!);
+    for (const failing of await checks.and(page.locator('[data-ok="false"]')).all()) {
+      await expect(failing).toContainText('Fix:');
+    }
+    await page.getByText('Report as text').click();
+    await expect(page.locator('pre')).toContainText('[ok] History database');
+  });
+
   test('picking a model shows its name, never its path', async ({ page }) => {
     await hostPost('/__test/pick', { path: '/somewhere/private/mnist_cnn.keras' });
     await page.getByRole('button', { name: 'Choose a model file…' }).click();
