@@ -113,3 +113,35 @@ test('a job started through the API shows live in the jobs indicator and can be 
   await expect(app.jobsButton).toBeFocused();
   expect(app.problems).toEqual([]);
 });
+
+// Runs last: it writes to the shared history that the empty-state test expects empty.
+test('History lists the models and variants in the real history', async ({ page }) => {
+  const { openHistory } = await import('../../main/history/index.ts');
+  const history = openHistory(process.env.EDGEWISE_E2E_HOME!);
+  try {
+    const model = history.addModel({ name: 'mnist_cnn', format: 'keras', path: '/models/mnist_cnn.keras', sha256: 'cd'.repeat(32), parameterCount: 93_322 });
+    history.addVariant({
+      modelId: model.id,
+      name: 'int8 PTQ',
+      recipe: { technique: 'ptq-int8' },
+      status: 'ready',
+      artifact: { source: new Uint8Array(40_000).fill(7), kind: 'tflite' },
+      metrics: [{ name: 'accuracy', value: 0.9871 }],
+    });
+  } finally {
+    history.close();
+  }
+  const app = new AppShell(page);
+  await app.open();
+  await app.goto('History');
+  await page.getByRole('button', { name: 'mnist_cnn' }).click();
+  const variants = page.getByRole('region', { name: 'Variants of mnist_cnn' });
+  await expect(variants).toContainText('int8 PTQ');
+  await expect(variants).toContainText('39 KB');
+  await expect(variants).toContainText('accuracy 0.9871');
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await page.screenshot({ path: `${SCREENSHOTS}/history-with-data-${colorScheme}.png` });
+  }
+  expect(app.problems).toEqual([]);
+});
