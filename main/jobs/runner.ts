@@ -275,7 +275,20 @@ export class JobRunner {
 
   private persist(a: Active): void {
     a.dirty = false;
-    this.history.updateJob(a.job.id, { stage: a.job.stage, progress: a.job.progress, message: a.job.message, logTail: a.logTail, heartbeat: true });
+    this.tryWrite(a.job.id, { stage: a.job.stage, progress: a.job.progress, message: a.job.message, logTail: a.logTail, heartbeat: true });
+  }
+
+  /**
+   * Progress writes from timers and worker messages must not throw into the event loop (e.g. the history was
+   * closed first, or the disk is full): the job goes on and the next write retries.
+   */
+  private tryWrite(id: string, patch: JobPatch): JobRecord | null {
+    try {
+      return this.history.updateJob(id, patch);
+    } catch (e) {
+      console.error(`edgewise jobs: could not record job ${id}: ${(e as Error).message}`);
+      return null;
+    }
   }
 
   /** Final state: once per run of a job, from whichever of message/error/exit comes first. */
@@ -292,7 +305,11 @@ export class JobRunner {
   }
 
   private finish(id: string, patch: JobPatch, a?: Active): JobSummary {
-    const job = toJobSummary(this.history.updateJob(id, { heartbeat: true, ...patch }));
+    const written = this.tryWrite(id, { heartbeat: true, ...patch });
+    // Even when the write failed, listeners and waiters learn the outcome.
+    const job: JobSummary = written
+      ? toJobSummary(written)
+      : { ...(a?.job ?? toJobSummary(this.history.getJob(id))), state: patch.state ?? 'failed', error: patch.error ?? null, result: patch.result ?? null, updatedAt: new Date().toISOString() };
     this.emit(job, a?.pendingMetrics, a?.pendingLog.length ? a.pendingLog.join('\n') : undefined);
     if (isFinal(job.state)) {
       for (const resolve of this.waiters.get(id) ?? []) resolve(job);
@@ -335,7 +352,7 @@ export class JobRunner {
     this.heartbeatTimer = setInterval(() => {
       for (const a of this.active.values()) {
         if (a.dirty) this.persist(a);
-        else this.history.updateJob(a.job.id, { heartbeat: true });
+        else this.tryWrite(a.job.id, { heartbeat: true });
       }
     }, this.heartbeatMs);
   }
