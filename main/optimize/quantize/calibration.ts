@@ -28,6 +28,8 @@ export interface Histogram {
   min: number;
   max: number;
   total: number;
+  /** Values exactly 0 (e.g. after ReLU): represented exactly by every grid, so range searches ignore them. */
+  zeros: number;
 }
 
 export class HistogramObserver {
@@ -37,6 +39,8 @@ export class HistogramObserver {
   count = 0;
   /** NaN/±Inf values skipped (TFLite also skips NaN); reported so callers can warn. */
   nonFinite = 0;
+  /** Exact zeros (counted in the histogram too). */
+  zeros = 0;
   private width = 0;
   private kLo = 0;
   private counts = new Float64Array(0);
@@ -55,14 +59,17 @@ export class HistogramObserver {
     let bmin = Infinity;
     let bmax = -Infinity;
     let finite = 0;
+    let zeros = 0;
     for (let i = 0; i < data.length; i++) {
       const v = data[i];
       if (v - v !== 0) continue; // NaN or ±Inf
       finite++;
+      if (v === 0) zeros++;
       if (v < bmin) bmin = v;
       if (v > bmax) bmax = v;
     }
     this.nonFinite += data.length - finite;
+    this.zeros += zeros;
     if (finite === 0) return;
     this.count += finite;
     this.min = Math.min(this.min, bmin);
@@ -118,9 +125,11 @@ export class HistogramObserver {
   histogram(): Histogram {
     if (this.count === 0) throw new Error('No finite values were observed: cannot compute a range');
     if (this.width === 0) {
-      return { start: 0, width: 0, counts: Float64Array.of(this.pendingZeros), min: 0, max: 0, total: this.count };
+      return { start: 0, width: 0, counts: Float64Array.of(this.pendingZeros), min: 0, max: 0, total: this.count, zeros: this.zeros };
     }
-    return { start: this.kLo * this.width, width: this.width, counts: this.counts.slice(), min: this.min, max: this.max, total: this.count };
+    return {
+      start: this.kLo * this.width, width: this.width, counts: this.counts.slice(), min: this.min, max: this.max, total: this.count, zeros: this.zeros,
+    };
   }
 }
 
@@ -158,6 +167,11 @@ function binBounds(h: Histogram, i: number): [number, number] {
   return [Math.max(l, h.min), Math.min(l + h.width, h.max)];
 }
 
+/** Index of the bin holding exact zeros (bins are aligned to 0, so 0 is the start of a bin). */
+function zeroBinIndex(h: Histogram): number {
+  return h.width > 0 ? Math.round(-h.start / h.width) : 0;
+}
+
 /** Value below which a fraction q of the data lies, interpolating uniformly inside bins. */
 export function histogramQuantile(h: Histogram, q: number): number {
   const target = q * h.total;
@@ -189,9 +203,10 @@ export function expectedQuantError(h: Histogram, lo: number, hi: number, type: A
   const [gLo, gHi] = representableRange(p, type);
   const round = (p.scale * p.scale) / 12;
   let err = 0;
+  const zeroBin = zeroBinIndex(h);
   for (let i = 0; i < h.counts.length; i++) {
-    const n = h.counts[i];
-    if (n === 0) continue;
+    const n = i === zeroBin ? h.counts[i] - h.zeros : h.counts[i];
+    if (n <= 0) continue;
     const [l, r] = binBounds(h, i);
     const w = r - l;
     if (w <= 0) {
@@ -208,11 +223,27 @@ export function expectedQuantError(h: Histogram, lo: number, hi: number, type: A
   return err / h.total;
 }
 
+/** Merges adjacent bin pairs (exact, bins stay aligned to 0) until at most maxBins remain. */
+export function coarsen(h: Histogram, maxBins: number): Histogram {
+  let { start, width, counts } = h;
+  while (counts.length > maxBins && width > 0) {
+    const kLo = Math.round(start / width);
+    const nkLo = Math.floor(kLo / 2);
+    const next = new Float64Array(Math.floor((kLo + counts.length - 1) / 2) - nkLo + 1);
+    for (let i = 0; i < counts.length; i++) next[Math.floor((kLo + i) / 2) - nkLo] += counts[i];
+    width *= 2;
+    start = nkLo * width;
+    counts = next;
+  }
+  return { ...h, start, width, counts };
+}
+
 /** Clip fractions tried by the MSE search: log-spaced from 1 down to 1e-3 (outliers can be 1000× the bulk). */
 const CLIP_FRACTIONS = Array.from({ length: 160 }, (_, i) => 10 ** ((-3 * i) / 159));
 
 /** Coordinate descent over the upper and lower clip (each a fraction of max / |min|), minimising expectedQuantError. */
-function mseRange(h: Histogram, type: ActivationType): Range {
+function mseRange(full: Histogram, type: ActivationType): Range {
+  const h = coarsen(full, 4096); // ~4× faster search; the clip grid is far coarser than 4096 bins anyway
   const hi0 = Math.max(h.max, 0);
   const lo0 = Math.min(h.min, 0);
   let best = { min: lo0, max: hi0, err: expectedQuantError(h, lo0, hi0, type) };
@@ -270,9 +301,11 @@ function resampleAbs(h: Histogram, m: number, bins: number): Float64Array {
       if (ov > 0) out[k] += density * ov;
     }
   };
+  const zeroBin = zeroBinIndex(h);
   for (let i = 0; i < h.counts.length; i++) {
-    const n = h.counts[i];
-    if (n === 0) continue;
+    // Exact zeros are dropped: a ReLU's spike at 0 would otherwise dominate the divergence and pull T down.
+    const n = i === zeroBin ? h.counts[i] - h.zeros : h.counts[i];
+    if (n <= 0) continue;
     const [l, r] = binBounds(h, i);
     if (r <= 0) add(-r, -l, n);
     else if (l >= 0) add(l, r, n);

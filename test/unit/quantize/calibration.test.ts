@@ -49,6 +49,8 @@ const DISTRIBUTIONS: Record<string, Float32Array> = {
   't(3)': studentT(N, 3, 6),
   // ReLU of a heavy-tailed pre-activation: one-sided with a long right tail.
   'relu(t(3))': studentT(N, 3, 4).map((v) => Math.max(0, v)),
+  // Half the values exactly 0 (ReLU): the zero spike must not drive the KL threshold down.
+  'relu(gaussian)': gaussian(N, 7).map((v) => Math.max(0, v)),
   uniform: (() => { const r = rng(5); return Float32Array.from({ length: N }, () => 2 * r() - 1); })(),
 };
 
@@ -143,6 +145,11 @@ test('heavy polynomial tails: mse is never worse than any method; percentile/kl 
 test('gaussian: mse is no worse than min/max', () => {
   const e = errors('gaussian');
   assert.ok(e.mse <= e.minmax, JSON.stringify(e));
+});
+
+test('relu(gaussian): exact zeros do not distort mse or kl (regression: KL once clipped at 1.4σ)', () => {
+  const e = errors('relu(gaussian)');
+  assert.ok(e.mse <= e.minmax && e.kl <= e.minmax * 1.05, JSON.stringify(e));
 });
 
 test('uniform: every method stays near min/max (nothing to clip)', () => {
