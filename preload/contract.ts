@@ -117,6 +117,56 @@ export interface PickedFile {
   purpose: FilePurpose;
 }
 
+// ---- Devices (Coral USB Accelerator) ----------------------------------------------------------------------
+
+export interface DeviceSummary {
+  /** Bus/port path (`1-2.3`): the stick's identity (it has no serial number). */
+  path: string;
+  state: 'needs-firmware' | 'ready' | 'busy' | 'error';
+  /** `1a6e:089a` in its boot ROM, `18d1:9302` with firmware loaded. */
+  usbId: string;
+  linkSpeed: 'low' | 'full' | 'high' | 'super' | 'unknown';
+  /** History id of this device, when recorded. */
+  deviceId?: string;
+  /** The last error on this stick, when state is 'error'. */
+  detail?: string;
+}
+
+export interface DeployArgs {
+  /** A compiled variant in the history, or… */
+  variantId?: string;
+  /** …a `*_edgetpu.tflite` file (CLI). */
+  file?: string;
+  /** Device path; default: the first stick. */
+  device?: string;
+  /** Warm runs after the first (cold) one; default 50. */
+  runs?: number;
+  /** The uncompiled model to compare outputs with (default: the variant's parent, or `x.tflite` next to `x_edgetpu.tflite`). */
+  cpuTwin?: string;
+  /** Firmware image file when the stick is in its boot ROM (default: found in an installed libedgetpu). */
+  firmware?: string;
+}
+
+export interface DeployResult {
+  device: string;
+  linkSpeed: string;
+  model: string;
+  variantId?: string;
+  firmwareLoaded: boolean;
+  firmwareMs: number;
+  runs: number;
+  /** First inference, including parameter caching. */
+  coldMs: number;
+  warmMinMs: number;
+  warmP50Ms: number;
+  warmP90Ms: number;
+  warmP99Ms: number;
+  throughputPerSec: number;
+  agreement: { checked: boolean; agree: boolean; maxAbsDiff: number | null; detail: string };
+  warnings: string[];
+  benchmarkId?: string;
+}
+
 // ---- Methods --------------------------------------------------------------------------------------------
 
 export interface ApiMethods {
@@ -132,6 +182,11 @@ export interface ApiMethods {
   'jobs.discard': { args: { id: string }; result: JobSummary };
   /** Shows a native picker (a folder picker when `folder`, e.g. an image-folder dataset); null when cancelled. */
   'files.pick': { args: { purpose: FilePurpose; folder?: boolean }; result: PickedFile | null };
+  'devices.list': { args: Record<string, never>; result: DeviceSummary[] };
+  /** Loads firmware if needed, runs the variant on the stick, stores and returns the benchmark. */
+  'devices.deploy': { args: DeployArgs; result: DeployResult };
+  /** What is missing for Coral deployment (USB access, udev rule, firmware, compiler), with fixes. */
+  'devices.doctor': { args: Record<string, never>; result: DoctorCheck[] };
 }
 
 export type ApiMethod = keyof ApiMethods;

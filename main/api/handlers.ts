@@ -23,4 +23,8 @@ export const handlers: Implementations = {
   'jobs.discard': ({ id }, s) => s.jobs.discard(id),
 
   'files.pick': ({ purpose, folder }, s) => s.files.pick(purpose, folder),
+
+  'devices.list': (_args, s) => s.devices.list(),
+  'devices.deploy': (args, s) => s.devices.deploy(args),
+  'devices.doctor': (_args, s) => s.devices.doctor(),
 };

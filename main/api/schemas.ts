@@ -28,6 +28,10 @@ export const argSchemas = {
   'jobs.resume': z.strictObject({ id }),
   'jobs.discard': z.strictObject({ id }),
   'files.pick': z.strictObject({ purpose: z.enum(['model', 'dataset', 'export']), folder: z.boolean().optional() }),
+  'devices.list': z.strictObject({}),
+  // No file paths from the renderer: it deploys variants by id (files come through the CLI).
+  'devices.deploy': z.strictObject({ variantId: id, device: z.string().max(100).optional(), runs: z.number().int().min(1).max(10000).optional() }),
+  'devices.doctor': z.strictObject({}),
 } satisfies Record<ApiMethod, z.ZodType>;
 
 /** "history.listModels: limit: Too big: expected number to be <=1000; sort: …" — names every bad field. */

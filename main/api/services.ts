@@ -11,6 +11,7 @@ import { EventHub } from './events.ts';
 import { FileHandles } from './files.ts';
 import type { FilePicker } from './files.ts';
 import type { DoctorReport } from '../../preload/contract.ts';
+import { DeviceService } from '../devices/service.ts';
 
 /**
  * Job kind → worker module, for every kind the app can run. Features that add a job kind register its worker
@@ -32,6 +33,8 @@ export interface Services {
   jobs: JobRunner;
   events: EventHub;
   files: FileHandles;
+  /** Coral sticks: list, hotplug, deploy, doctor. */
+  devices: DeviceService;
   doctor(): Promise<DoctorReport>;
   /** Stops jobs (they become 'interrupted', resumable) and closes the database; safe to call twice. */
   close(): Promise<void>;
@@ -49,6 +52,7 @@ export function createServices(options: ServicesOptions): Services {
     jobs,
     events,
     files: new FileHandles(options.picker ?? null),
+    devices: new DeviceService({ history }),
     doctor: () => runDoctor(options.dataDir),
     close() {
       closing ??= (async () => {

@@ -175,6 +175,11 @@ export interface InvokeResult {
 /** Devices owned by this process: path → owner. A second open is refused instead of resetting the first. */
 const owners = new Map<string, EdgeTpuDevice>();
 
+/** True while this process holds the stick at `path` (the Devices screen shows it as busy). */
+export function isOwned(path: string): boolean {
+  return owners.has(path);
+}
+
 export class EdgeTpuDevice {
   private closed = false;
   private fault: EdgeTpuError | undefined;
