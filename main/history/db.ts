@@ -17,13 +17,14 @@ export interface OpenedDatabase {
 
 /** Pragmas every connection needs (each connection has its own foreign_keys/busy_timeout/synchronous). */
 export function configureConnection(db: Database.Database): void {
+  // The app and the CLI (and job workers) may write at the same time; wait instead of failing with SQLITE_BUSY.
+  // First, because switching to WAL itself needs a lock another process may hold.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   // WAL + NORMAL: a commit survives a killed process (the WAL is written before commit returns) but the last
   // commits may be lost on power loss/OS crash; FULL would fsync on every commit. See docs/history.md.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  // The app and the CLI (and job workers) may write at the same time; wait instead of failing with SQLITE_BUSY.
-  db.pragma('busy_timeout = 5000');
 }
 
 export function openDatabase(file: string): OpenedDatabase {

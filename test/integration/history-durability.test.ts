@@ -50,7 +50,7 @@ test(`history survives ${KILLS} SIGKILLs mid-write: integrity ok, every reported
       const h = openHistory(dir);
       try {
         assert.equal((h.db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check, 'ok', `after kill ${k + 1}`);
-        assert.equal(h.db.pragma('foreign_key_check').length, 0, `after kill ${k + 1}`);
+        assert.equal((h.db.pragma('foreign_key_check') as unknown[]).length, 0, `after kill ${k + 1}`);
         const present = new Set((h.db.prepare('SELECT id FROM variants').all() as { id: string }[]).map((r) => r.id));
         for (const id of committed) assert.ok(present.has(id), `reported variant ${id} lost after kill ${k + 1}`);
         for (const a of h.db.prepare('SELECT id FROM artifacts').all() as { id: string }[]) {
@@ -70,6 +70,34 @@ test(`history survives ${KILLS} SIGKILLs mid-write: integrity ok, every reported
     }
     assert.ok(committed.length > KILLS, `the children committed ${committed.length} variants`);
     console.log(`durability: ${KILLS} kills, ${committed.length} reported commits, all present`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('several processes opening a fresh history at once all succeed (each migration applied once)', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgewise-concurrent-open-'));
+  const HISTORY = new URL('../../main/history/index.ts', import.meta.url).href;
+  const script = `import { openHistory } from ${JSON.stringify(HISTORY)};
+    const h = openHistory(process.argv[1]);
+    h.addModel({ name: 'p' + process.pid, format: 'tflite', path: '/x', sha256: '00' });
+    h.close();`;
+  try {
+    const runs = Array.from({ length: 4 }, () =>
+      new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d) => (err += d));
+        child.on('close', (code) => resolve(code === 0 ? '' : err || `exit ${code}`));
+      }),
+    );
+    assert.deepEqual(await Promise.all(runs), ['', '', '', '']);
+    const h = openHistory(dir);
+    try {
+      assert.equal(h.listModels().total, 4);
+    } finally {
+      h.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
