@@ -80,3 +80,37 @@ test('errors exit non-zero with a readable message, also as JSON', () => {
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('convert writes a .tflite the runtime loads and records model and variant in the history', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'edgewise-cli-'));
+  try {
+    const source = fileURLToPath(new URL('../../../shared/fixtures/coral/mobilenet_v1_0.25_128_quant.tflite', import.meta.url));
+    const out = join(home, 'out', 'model.tflite');
+    const r = edgewise(home, 'convert', source, '--out', out, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const result = r.json();
+    const { TfliteInterpreter } = await import('../../native-bridges/tflite-runtime.ts');
+    const { readFileSync } = await import('node:fs');
+    const interp = await TfliteInterpreter.create(new Uint8Array(readFileSync(out)));
+    interp.dispose();
+
+    const store = openHistory(home);
+    try {
+      const variant = store.getVariant(result.variantId);
+      assert.equal(variant.modelId, result.modelId);
+      assert.equal(variant.artifact?.size, result.bytes);
+      assert.equal(store.getModel(result.modelId).format, 'tflite');
+    } finally {
+      store.close();
+    }
+    // Converting the same file again reuses the model row.
+    assert.equal(edgewise(home, 'convert', source, '--out', out, '--json').json().modelId, result.modelId);
+
+    const bad = edgewise(home, 'convert', fileURLToPath(import.meta.url), '--out', out, '--json');
+    assert.equal(bad.code, 1);
+    assert.equal(bad.json().error.code, 'BAD_MODEL');
+    assert.match(bad.json().error.message, /cli\.test\.ts/);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
