@@ -107,3 +107,27 @@ export function sweepTempFiles(root: string, olderThanMs = 10 * 60_000): number 
   }
   return removed;
 }
+
+export interface StoreEntry {
+  relPath: string;
+  /** The sha256 the file name claims (content-addressed names), or null for temp files. */
+  sha256: string | null;
+  size: number;
+  mtimeMs: number;
+}
+
+/** Every file in the store (temp files included), for garbage collection. */
+export function listStoreFiles(root: string): StoreEntry[] {
+  if (!existsSync(root)) return [];
+  const out: StoreEntry[] = [];
+  for (const sub of readdirSync(root, { withFileTypes: true })) {
+    if (!sub.isDirectory()) continue;
+    for (const name of readdirSync(join(root, sub.name))) {
+      const relPath = `${sub.name}/${name}`;
+      const st = statSync(join(root, relPath));
+      const m = /^([0-9a-f]{64})\./.exec(name);
+      out.push({ relPath, sha256: m ? m[1] : null, size: st.size, mtimeMs: st.mtimeMs });
+    }
+  }
+  return out;
+}

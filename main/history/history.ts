@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { HistoryListArgs, JobState, JobSummary, MetricValue, ModelSummary, VariantSummary } from '../../preload/contract.ts';
 import { dataDir } from '../paths.ts';
-import { removeArtifactFile, sweepTempFiles, writeArtifactFile } from './artifacts.ts';
+import { listStoreFiles, removeArtifactFile, sweepTempFiles, writeArtifactFile } from './artifacts.ts';
 import { DB_FILE, openDatabase } from './db.ts';
 import {
   HistoryError,
@@ -191,6 +191,24 @@ export class History {
         .run(randomUUID(), file.sha256, input.kind, file.relPath, file.size, file.gzipSize, now());
       return (this.db.prepare('SELECT id FROM artifacts WHERE sha256 = ?').get(file.sha256) as Row).id as string;
     });
+  }
+
+  /**
+   * Removes files in the artifact store that no artifact row names (left by a crash between writing a file and
+   * inserting its row, or by a delete interrupted before unlinking), and stale temp files. Only files older than
+   * `olderThanMs`: a younger one may belong to a write in progress in another process.
+   */
+  collectGarbage(olderThanMs = 10 * 60_000): { removedFiles: string[]; freedBytes: number } {
+    const known = new Set((this.db.prepare('SELECT rel_path FROM artifacts').all() as Row[]).map((r) => r.rel_path as string));
+    const removedFiles: string[] = [];
+    let freedBytes = 0;
+    for (const f of listStoreFiles(this.artifactsDir)) {
+      if (known.has(f.relPath) || Date.now() - f.mtimeMs < olderThanMs) continue;
+      removeArtifactFile(this.artifactsDir, f.relPath);
+      removedFiles.push(f.relPath);
+      freedBytes += f.size;
+    }
+    return { removedFiles, freedBytes };
   }
 
   private mapArtifact(row: Row): ArtifactRecord {

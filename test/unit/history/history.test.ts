@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -212,6 +212,28 @@ test('deleteVariant removes rows and now-unreferenced artifact files, keeps shar
     h.addVariant({ modelId: m.id, name: 'c', artifact: { source: new Uint8Array([5]), kind: 'tflite' } });
     assert.equal(h.deleteModel(m.id).deletedVariants.length, 1);
     assert.equal(h.listModels().total, 0);
+  } finally {
+    done();
+  }
+});
+
+test('collectGarbage removes old orphan and temp files, keeps referenced and fresh ones', () => {
+  const { h, dir, done } = tempHistory();
+  try {
+    const kept = h.putArtifact(new Uint8Array([1, 2, 3]), 'tflite');
+    const orphanSha = 'cd'.repeat(32);
+    mkdirSync(join(dir, 'artifacts', 'cd'), { recursive: true });
+    const orphan = join(dir, 'artifacts', 'cd', `${orphanSha}.tflite`);
+    const temp = join(dir, 'artifacts', 'cd', `.${orphanSha}.1234.tmp`);
+    const fresh = join(dir, 'artifacts', 'cd', `${'ce'.repeat(32)}.tflite`);
+    for (const f of [orphan, temp, fresh]) writeFileSync(f, 'xx');
+    const old = new Date(Date.now() - 3600_000);
+    for (const f of [orphan, temp, kept.path]) utimesSync(f, old, old);
+    const r = h.collectGarbage();
+    assert.deepEqual(r.removedFiles.sort(), [`cd/.${orphanSha}.1234.tmp`, `cd/${orphanSha}.tflite`]);
+    assert.equal(r.freedBytes, 4);
+    assert.ok(existsSync(kept.path) && existsSync(fresh));
+    assert.ok(!existsSync(orphan) && !existsSync(temp));
   } finally {
     done();
   }
