@@ -46,7 +46,7 @@ export const compile: CliCommand = {
           parentId: variant.id,
           name: `${variant.name} · Edge TPU`,
           recipe: { kind: 'edgetpu-compile', compiler: r.compiler.version },
-          artifact: { source: r.compiledPath, kind: 'tflite-edgetpu' },
+          artifact: { source: r.compiledPath, kind: 'edgetpu-tflite' },
           reports: { 'edgetpu-compiler': r.report, 'edgetpu-compat': predicted },
         });
         out.variantId = v.id;
