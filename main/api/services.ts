@@ -44,7 +44,10 @@ export function createServices(options: ServicesOptions): Services {
   const history = openHistory(options.dataDir);
   const events = new EventHub();
   const jobs = new JobRunner({ history, workerModules: { ...JOB_KINDS, ...options.workerModules } });
-  const stopForwarding = jobs.subscribe((event) => events.publish(event));
+  const devices = new DeviceService({ history });
+  // Job progress and USB plug/unplug reach every transport through the hub.
+  const stopJobEvents = jobs.subscribe((event) => events.publish(event));
+  const stopDeviceEvents = devices.subscribe(() => events.publish({ type: 'devices' }));
   let closing: Promise<void> | null = null;
   return {
     dataDir: options.dataDir,
@@ -52,12 +55,13 @@ export function createServices(options: ServicesOptions): Services {
     jobs,
     events,
     files: new FileHandles(options.picker ?? null),
-    devices: new DeviceService({ history }),
+    devices,
     doctor: () => runDoctor(options.dataDir),
     close() {
       closing ??= (async () => {
         await jobs.close();
-        stopForwarding();
+        stopJobEvents();
+        stopDeviceEvents();
         history.close();
       })();
       return closing;
