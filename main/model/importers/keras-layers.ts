@@ -189,22 +189,30 @@ class Lowering {
         produced.set(key(ref), this.declareInput(layer));
       }
     });
+    // tfjs counts a nested model's internal call as node 0, so its first real call is referenced as node 1:
+    // a layer called exactly once resolves any node index to that call.
+    const resolve = (r: TensorRef): string | undefined => {
+      const exact = produced.get(key(r));
+      if (exact) return exact;
+      const layer = byName.get(r.layer);
+      return layer && layer.calls.length <= 1 ? produced.get(key({ ...r, node: 0 })) : undefined;
+    };
     // Lower calls whose inputs exist until nothing changes (layer lists are not always topologically sorted).
     const pending = layers.flatMap((l) => l.calls.map((refs, node) => ({ l, refs, node })))
       .filter(({ l }) => l.className !== 'InputLayer');
     while (pending.length) {
-      const i = pending.findIndex(({ refs }) => refs.every((r) => produced.has(key(r))));
+      const i = pending.findIndex(({ refs }) => refs.every((r) => resolve(r) !== undefined));
       if (i < 0) {
         const stuck = pending[0];
-        const missing = stuck.refs.find((r) => !produced.has(key(r)))!;
+        const missing = stuck.refs.find((r) => resolve(r) === undefined)!;
         throw new Error(`${this.opts.file}: layer "${stuck.l.name}" reads "${missing.layer}" (node ${missing.node}) which is never produced`);
       }
       const { l, refs, node } = pending.splice(i, 1)[0];
-      const outs = this.lowerLayerWithContext(l, refs.map((r) => produced.get(key(r))!), path);
+      const outs = this.lowerLayerWithContext(l, refs.map((r) => resolve(r)!), path);
       outs.forEach((t, ti) => produced.set(key({ layer: l.name, node, tensor: ti }), t));
     }
     return parseEndpoints(cfg.output_layers).map((r) => {
-      const t = produced.get(key(r));
+      const t = resolve(r);
       if (!t) throw new Error(`${this.opts.file}: model output "${r.layer}" is never produced`);
       return t;
     });
@@ -324,7 +332,7 @@ class Lowering {
         // Keras stores transpose-conv kernels as [kh, kw, out, in]; TFLite wants [out, kh, kw, in].
         const [kh, kw, cout, cin] = wt.kernel.shape;
         this.expectChannels(inShape(), cin, 'kernel');
-        const w = b.constFloat(`${opName}/kernel`, [cout, kh, kw, cin], hwioToOhwi(wt.kernel));
+        const w = b.constFloat(`${opName}/kernel`, [cout, kh, kw, cin], hwoiToOhwi(wt.kernel));
         const bias = this.bias(opName, cout, wt.bias);
         const [sh, sw] = pair(c.strides ?? 1, 'strides');
         const padding = this.padding(c.padding);
@@ -601,7 +609,20 @@ class Lowering {
   }
 }
 
-/** [kh, kw, I, O] (Keras HWIO) → [O, kh, kw, I] (TFLite OHWI). Also maps Keras transpose kernels [kh,kw,O,I] → [O,kh,kw,I]. */
+/** Keras transpose-conv kernel [kh, kw, O, I] → TFLite TRANSPOSE_CONV [O, kh, kw, I]. */
+export function hwoiToOhwi(k: KerasWeight): Float32Array {
+  const [kh, kw, co, ci] = k.shape;
+  const out = new Float32Array(k.data.length);
+  for (let h = 0; h < kh; h++)
+    for (let w = 0; w < kw; w++)
+      for (let o = 0; o < co; o++) {
+        const base = ((h * kw + w) * co + o) * ci;
+        for (let i = 0; i < ci; i++) out[((o * kh + h) * kw + w) * ci + i] = k.data[base + i];
+      }
+  return out;
+}
+
+/** [kh, kw, I, O] (Keras/TF HWIO) → [O, kh, kw, I] (TFLite OHWI). */
 export function hwioToOhwi(k: KerasWeight): Float32Array {
   const [kh, kw, ci, co] = k.shape;
   const out = new Float32Array(k.data.length);

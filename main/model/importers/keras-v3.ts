@@ -1,0 +1,79 @@
+/**
+ * Keras 3 `.keras` archive → IR. The archive is a zip holding config.json (the model config), metadata.json
+ * (keras_version, date_saved) and model.weights.h5, where each layer's weights sit at `layers/<name>/vars/<i>`
+ * in creation order (nested models: `layers/<outer>/layers/<inner>/vars/<i>`).
+ */
+import { unzipSync } from 'fflate';
+import type { Graph } from '../ir.ts';
+import { MAX_TENSOR_BYTES } from '../builder.ts';
+import { openHdf5, readFloatDataset } from '../hdf5.ts';
+import { lowerKerasModel } from './keras-layers.ts';
+import type { KerasWeightSource } from './keras-layers.ts';
+
+const NEEDED = ['config.json', 'metadata.json', 'model.weights.h5'];
+
+/** Extracts the entries we read, refusing path tricks and decompression bombs before inflating anything. */
+export function readKerasZip(bytes: Uint8Array, file: string): Record<string, Uint8Array> {
+  let total = 0;
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(bytes, {
+      filter: (f) => {
+        if (f.name.startsWith('/') || f.name.split(/[\\/]/).includes('..')) {
+          throw new Error(`${file}: zip entry "${f.name}" escapes the archive folder; refusing this file`);
+        }
+        if (!NEEDED.includes(f.name)) return false;
+        total += f.originalSize;
+        if (f.originalSize > MAX_TENSOR_BYTES || total > 2 * MAX_TENSOR_BYTES) {
+          throw new Error(`${file}: zip entry "${f.name}" claims ${f.originalSize} bytes uncompressed; refusing absurd sizes`);
+        }
+        return true;
+      },
+    });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (msg.startsWith(file)) throw e;
+    throw new Error(`${file}: not a readable .keras archive (zip error: ${msg}); the file is corrupt or truncated`);
+  }
+  for (const n of ['config.json', 'model.weights.h5']) {
+    if (!entries[n]) throw new Error(`${file}: the .keras archive has no ${n}; save the model with model.save("name.keras")`);
+  }
+  return entries;
+}
+
+export async function importKerasV3(bytes: Uint8Array, file: string): Promise<Graph> {
+  const entries = readKerasZip(bytes, file);
+  let config: any;
+  let metadata: any = {};
+  try {
+    config = JSON.parse(new TextDecoder().decode(entries['config.json']));
+    if (entries['metadata.json']) metadata = JSON.parse(new TextDecoder().decode(entries['metadata.json']));
+  } catch (e) {
+    throw new Error(`${file}: config.json or metadata.json is not valid JSON (${e instanceof Error ? e.message : e})`);
+  }
+  const h = await openHdf5(entries['model.weights.h5'], `${file}!model.weights.h5`);
+  try {
+    const source: KerasWeightSource = {
+      get(path, _className, names) {
+        const base = path.map((p) => `layers/${p}`).join('/');
+        for (const root of [base, `_layer_checkpoint_dependencies/${path.join('/_layer_checkpoint_dependencies/')}`]) {
+          const vars = h.file.get(`${root}/vars`) as { keys(): string[] } | null;
+          if (!vars || typeof vars.keys !== 'function') continue;
+          const count = vars.keys().length;
+          if (count !== names.length) {
+            throw new Error(`${file}: layer "${path.join('/')}" has ${count} weights in model.weights.h5, its config implies ${names.length} (${names.join(', ')})`);
+          }
+          return names.map((_, i) => readFloatDataset(h.file, `${root}/vars/${i}`, file));
+        }
+        return names.map(() => undefined);
+      },
+    };
+    return lowerKerasModel(config, source, {
+      file,
+      flavor: 'keras',
+      metadata: { format: 'keras', ...(metadata.keras_version ? { kerasVersion: String(metadata.keras_version) } : {}) },
+    });
+  } finally {
+    h.close();
+  }
+}
