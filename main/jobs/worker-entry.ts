@@ -2,11 +2,28 @@
  * The entry of every job's worker thread: loads the job kind's module, builds the JobContext and reports
  * progress, logs, checkpoints and the outcome to the JobRunner over the parent port.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { JobContext, JobModule, JobProgressUpdate, JobWorkerData, MainToWorker, WorkerToMain } from './types.ts';
 
 // A CPU-bound job can call progress() millions of times; posting each would flood the main thread.
 const PROGRESS_INTERVAL_MS = 50;
+
+/**
+ * Linux: lower this worker thread's CPU priority (nice 10) so the main thread — UI events, IPC — wins when
+ * cores are scarce. setpriority() with a thread id affects only that thread on Linux; elsewhere we skip it.
+ */
+function lowerThreadPriority(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+  } catch {
+    // Not fatal: the job just competes on equal terms.
+  }
+}
+lowerThreadPriority();
 
 const data = workerData as JobWorkerData;
 const port = parentPort!;
