@@ -200,6 +200,8 @@ export class JobRunner {
 
   private start(id: string): void {
     const rec = this.history.getJob(id);
+    // Another runner (the CLI next to the app) may have discarded or taken it meanwhile.
+    if (rec.state !== 'queued') return;
     const job = toJobSummary(
       this.history.updateJob(id, { state: 'running', heartbeat: true, attempts: rec.attempts + 1, message: rec.checkpoint != null ? 'Resumed from checkpoint' : null }),
     );
@@ -354,6 +356,8 @@ export class JobRunner {
         if (a.dirty) this.persist(a);
         else this.tryWrite(a.job.id, { heartbeat: true });
       }
+      // Queued jobs are alive too: without this, another runner starting now would take them for orphans.
+      for (const id of this.queue) this.tryWrite(id, { heartbeat: true });
     }, this.heartbeatMs);
   }
 

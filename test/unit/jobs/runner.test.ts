@@ -149,11 +149,16 @@ test('a worker stores its results in the same history through ctx.dataDir', asyn
 });
 
 test('concurrency 1: jobs queue and run one at a time in order; a queued job cancels at once', async () => {
-  const { runner, events, done } = setup({ concurrency: 1 });
+  const { runner, events, done } = setup({ concurrency: 1, heartbeatMs: 200 });
   try {
-    const ids = [0, 1, 2].map(() => runner.submit('test', { mode: 'count', steps: 3, stepMs: 10 }).id);
+    const ids = [0, 1, 2].map(() => runner.submit('test', { mode: 'count', steps: 10, stepMs: 60 }).id);
     const dropped = runner.submit('test', { mode: 'count', steps: 3 });
     assert.equal(runner.cancel(dropped.id).state, 'cancelled');
+    // A second runner on the same history (the CLI next to the app) must not take the waiting jobs for orphans.
+    await new Promise((r) => setTimeout(r, 1200));
+    const other = new JobRunner({ history: runner.history, workerModules: { test: TEST_JOB }, staleAfterMs: 1000 });
+    assert.deepEqual(other.interruptedAtStart, []);
+    await other.close();
     await Promise.all(ids.map((id) => runner.wait(id)));
     const running = new Set<string>();
     let maxRunning = 0;
