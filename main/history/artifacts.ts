@@ -7,8 +7,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { HistoryError, type ArtifactSource } from './types.ts';
+import { gzippedSize } from '../sizes.ts';
 
 export interface StoredFile {
   sha256: string;
@@ -54,8 +54,7 @@ export function writeArtifactFile(root: string, source: ArtifactSource, ext = 't
   if (!/^[a-z0-9][a-z0-9._-]{0,15}$/i.test(ext)) throw new HistoryError('INVALID_ARGUMENT', `Bad artifact extension "${ext}"`);
   const bytes = readSource(source);
   const sha256 = sha256Hex(bytes);
-  // Level 9, the size a user would see after zipping the file.
-  const gzipSize = gzipSync(bytes, { level: 9 }).length;
+  const gzipSize = gzippedSize(bytes);
   const relPath = artifactRelPath(sha256, ext);
   const finalPath = join(root, relPath);
   if (existsSync(finalPath) && statSync(finalPath).size === bytes.length) {

@@ -3,7 +3,7 @@
  * from the file itself (so Edge TPU–compiled models work: their weights live inside the custom op);
  * other formats from their IR graph.
  */
-import { gzipSync } from 'fflate';
+import { gzippedSize } from '../sizes.ts';
 import { parameterCount, type Graph, type Quantization } from '../model/ir.ts';
 import { readTflite } from './reader.ts';
 import { tfliteToGraph } from './to-ir.ts';
@@ -50,7 +50,7 @@ const fromTflite = (q?: TfliteQuantization) => q && { scale: q.scale, zeroPoint:
 const fromIr = (q?: Quantization) => q && { scale: q.scale, zeroPoint: q.zeroPoint, axis: q.axis ?? 0 };
 
 function sizes(bytes: Uint8Array): { fileSize: number; gzippedSize: number } {
-  return { fileSize: bytes.length, gzippedSize: gzipSync(bytes, { level: 6 }).length };
+  return { fileSize: bytes.length, gzippedSize: gzippedSize(bytes) };
 }
 
 /** Inspects `.tflite` bytes. Throws TfliteFormatError for malformed files. */
