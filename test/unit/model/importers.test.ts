@@ -8,7 +8,8 @@ import { Executor } from '../../../main/model/executor.ts';
 import { validateGraph } from '../../../main/model/ir.ts';
 import type { Graph } from '../../../main/model/ir.ts';
 import {
-  FIXTURES, fidelityTolerance, fixtureManifest, loadGraphReference, loadLayersReference, maxAbsDiff, predict, seededInput,
+  FIXTURES, fidelityTolerance, fixtureManifest, kerasExtrasReference, loadGraphReference, loadLayersReference, maxAbsDiff, predict,
+  seededInput,
 } from '../../helpers/models.ts';
 
 const BATCH = 4;
@@ -20,26 +21,6 @@ async function execute(graph: Graph, x: Float32Array): Promise<Float32Array> {
   } finally {
     ex.dispose();
   }
-}
-
-/** keras_extras has layers tfjs lacks; its reference is written with tf ops from the graph's own constants. */
-function kerasExtrasReference(graph: Graph, x: Float32Array): Float32Array {
-  const c = (suffix: string) => {
-    const t = [...graph.tensors.values()].find((v) => v.name.endsWith(suffix) && v.data)!;
-    return tf.tensor(t.data as Float32Array, t.shape);
-  };
-  return tf.tidy(() => {
-    // Normalization: mean/variance stored in the file (0.1,-0.2,0.3 / 0.5,2,1.5); recompute from definition.
-    const xin = tf.tensor(x, [BATCH, 4, 4, 3]);
-    const norm = tf.div(tf.sub(xin, tf.tensor1d([0.1, -0.2, 0.3])), tf.sqrt(tf.tensor1d([0.5, 2, 1.5])));
-    const conv = (k: string) => tf.add(tf.conv2d(norm as tf.Tensor4D, tf.transpose(c(`${k}/kernel`), [1, 2, 3, 0]) as tf.Tensor4D, 1, 'valid'), c(`${k}/bias`));
-    const hs = conv('conv_hs');
-    const hardSilu = tf.div(tf.mul(hs, tf.relu6(tf.add(hs, 3))), 6);
-    const si = conv('conv_silu');
-    const silu = tf.mul(si, tf.sigmoid(si));
-    const pooled = tf.mean(tf.sub(hardSilu, silu), [1, 2]);
-    return tf.add(tf.matMul(pooled, c('out/kernel'), false, true), c('out/bias')).dataSync() as Float32Array;
-  });
 }
 
 test('every fixture imports and the executor matches the source model', async () => {
@@ -60,7 +41,7 @@ test('every fixture imports and the executor matches the source model', async ()
     const x = seededInput(c.inputShape, BATCH, 7);
     const got = await execute(graph, x);
     let ref: Float32Array;
-    if (c.name === 'keras_extras') ref = kerasExtrasReference(graph, x);
+    if (c.name === 'keras_extras') ref = kerasExtrasReference(graph, x, BATCH);
     else if (c.kind === 'tfjs-graph') ref = await predict(await loadGraphReference(`${FIXTURES}${c.ref}`), x, shape);
     else {
       // Keras (TF2) bilinear upsampling uses half-pixel centres, tfjs does not: the tfjs twin is not a reference there.
