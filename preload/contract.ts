@@ -167,6 +167,79 @@ export interface DeployResult {
   benchmarkId?: string;
 }
 
+// ---- Wizard: model and dataset inspection (main/api/inspect.ts) ----------------------------------------------
+
+export interface TensorInfo {
+  name: string;
+  shape: number[];
+  dtype: string;
+  /** Quantization in plain words ("real value = 0.0039 × (q + 128)"), when the tensor is quantized. */
+  quantization?: string;
+}
+
+/** Edge TPU compatibility preview (our predictor, no compiler), grouped by op type. */
+export interface EdgeTpuPreview {
+  /** 'as-is': the file is quantized and was checked as it is; 'after-int8': a float model, checked as if fully int8-quantized. */
+  basis: 'as-is' | 'after-int8';
+  mapped: number;
+  total: number;
+  ops: { op: string; count: number; mapped: number; status: string }[];
+  notes: string[];
+}
+
+export interface ModelInfo {
+  /** The model as recorded in the history (import = record). */
+  model: ModelSummary;
+  fileName: string;
+  format: string;
+  formatLabel: string;
+  /** One or two plain sentences: what goes in, what comes out, how big. */
+  summary: string;
+  fileSize: number;
+  gzippedSize: number;
+  parameterCount: number | null;
+  opCount: number;
+  ops: { op: string; count: number }[];
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  quantized: boolean;
+  edgeTpu: EdgeTpuPreview | null;
+  warnings: string[];
+}
+
+/** Preprocessing settings as main/data's `Preprocessing` (JSON). */
+export type PreprocessingSettings = Record<string, unknown>;
+
+export interface DatasetInfo {
+  fileName: string;
+  kind: string;
+  count: number;
+  labelled: boolean;
+  classNames: string[] | null;
+  /** One preprocessed sample's shape. */
+  sampleShape: number[];
+  preprocessing: PreprocessingSettings;
+  preprocessingText: string;
+  /** Will probably hurt results (too few samples, odd value range). */
+  warnings: string[];
+  /** Will not work with the model (shape mismatch). */
+  problems: string[];
+  /** The first sample after preprocessing, as the model sees it (PNG data URL), with its value range. */
+  preview: { image: string; height: number; width: number; channels: number; min: number; max: number; label: string | null } | null;
+}
+
+/** Everything the variant page shows. */
+export interface VariantPage {
+  variant: VariantSummary;
+  lineage: VariantSummary[];
+  children: VariantSummary[];
+  benchmarks: { id: string; runtime: string; deviceId: string | null; coldMs: number | null; warmMinMs: number; warmP50Ms: number; warmP90Ms: number; warmP99Ms: number; runs: number; environment: Record<string, unknown>; createdAt: string }[];
+  /** Stored reports by kind (e.g. 'sensitivity', 'evaluation'). */
+  reports: Record<string, unknown>;
+  /** The artifact inspected: ops and tensors with quantization in plain words (null without a .tflite artifact). */
+  graph: { format: string; opCount: number; ops: { op: string; count: number }[]; inputs: TensorInfo[]; outputs: TensorInfo[]; quantizedTensors: TensorInfo[]; tensorCount: number; minRuntimeVersion: string | null } | null;
+}
+
 // ---- Methods --------------------------------------------------------------------------------------------
 
 export interface ApiMethods {
@@ -187,6 +260,12 @@ export interface ApiMethods {
   'devices.deploy': { args: DeployArgs; result: DeployResult };
   /** What is missing for Coral deployment (USB access, udev rule, firmware, compiler), with fixes. */
   'devices.doctor': { args: Record<string, never>; result: DoctorCheck[] };
+  /** Imports a picked model file (records it in the history) and describes it, with an Edge TPU preview. */
+  'models.inspect': { args: { file: string }; result: ModelInfo };
+  /** Opens a picked dataset with the model's preprocessing (plus overrides), checks it fits, renders a sample. */
+  'datasets.inspect': { args: { file: string; modelId?: string; preprocessing?: PreprocessingSettings }; result: DatasetInfo };
+  /** A variant with lineage, children, benchmarks, reports and its model graph (Netron-style facts). */
+  'history.variantPage': { args: { id: string }; result: VariantPage };
 }
 
 export type ApiMethod = keyof ApiMethods;

@@ -39,6 +39,12 @@ export class FileHandles {
     return { handle, name: basename(path), purpose };
   }
 
+  /** The display name of a handle's file (never its path), for messages. */
+  nameOf(handle: string): string {
+    const entry = this.#entries.get(handle);
+    return entry ? basename(entry.path) : 'the file';
+  }
+
   /** The real path behind a handle; FORBIDDEN when the renderer did not pick it (for this purpose). */
   resolve(handle: string, purpose: FilePurpose): string {
     const entry = this.#entries.get(handle);

@@ -5,6 +5,7 @@
  */
 import type { ApiMethod, ArgsOf, ResultOf } from '../../preload/contract.ts';
 import type { Services } from './services.ts';
+import { inspectDatasetFile, inspectModelFile, modelInputShape, variantPage } from './inspect.ts';
 
 type Implementations = {
   [M in ApiMethod]: (args: ArgsOf<M>, services: Services) => Promise<ResultOf<M>> | ResultOf<M>;
@@ -27,4 +28,12 @@ export const handlers: Implementations = {
   'devices.list': (_args, s) => s.devices.list(),
   'devices.deploy': (args, s) => s.devices.deploy(args),
   'devices.doctor': (_args, s) => s.devices.doctor(),
+
+  'models.inspect': ({ file }, s) => inspectModelFile(s.history, s.files.resolve(file, 'model'), s.files.nameOf(file)),
+  'datasets.inspect': ({ file, modelId, preprocessing }, s) =>
+    inspectDatasetFile(s.files.resolve(file, 'dataset'), s.files.nameOf(file), {
+      ...(modelId ? { inputShape: modelInputShape(s.history.getModel(modelId)) } : {}),
+      ...(preprocessing ? { preprocessing } : {}),
+    }),
+  'history.variantPage': ({ id }, s) => variantPage(s.history, id),
 };

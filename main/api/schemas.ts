@@ -18,6 +18,17 @@ const historyList = z.strictObject({
   offset: z.number().int().min(0).optional(),
 });
 
+/** main/data's Preprocessing, partial: the dataset step's overrides of what the model implies. */
+const preprocessing = z.strictObject({
+  resize: z.strictObject({ height: z.number().int().min(1).max(8192), width: z.number().int().min(1).max(8192) }).optional(),
+  centerCrop: z.number().gt(0).lte(1).optional(),
+  scale: z.enum(['unit', 'symmetric', 'raw']).optional(),
+  mean: z.array(z.number()).min(1).max(4).optional(),
+  std: z.array(z.number().positive()).min(1).max(4).optional(),
+  channelOrder: z.enum(['RGB', 'BGR']).optional(),
+  channels: z.number().int().min(1).max(4).optional(),
+});
+
 export const argSchemas = {
   'app.doctor': z.strictObject({}),
   'history.listModels': historyList,
@@ -32,6 +43,9 @@ export const argSchemas = {
   // No file paths from the renderer: it deploys variants by id (files come through the CLI).
   'devices.deploy': z.strictObject({ variantId: id, device: z.string().max(100).optional(), runs: z.number().int().min(1).max(10000).optional() }),
   'devices.doctor': z.strictObject({}),
+  'models.inspect': z.strictObject({ file: id }),
+  'datasets.inspect': z.strictObject({ file: id, modelId: id.optional(), preprocessing: preprocessing.optional() }),
+  'history.variantPage': z.strictObject({ id }),
 } satisfies Record<ApiMethod, z.ZodType>;
 
 /** "history.listModels: limit: Too big: expected number to be <=1000; sort: …" — names every bad field. */
