@@ -15,7 +15,8 @@
  * `<name>_int8` / `<name>_float`. Graph inputs and outputs keep their names (the signature does not change).
  */
 import { cloneGraph, validateGraph, type Graph, type Op, type Tensor } from '../../model/ir.ts';
-import { activationParams, quantizeAffine, quantizeBias, quantizeWeightsPerChannel, quantizeWeightsPerTensor, type AffineParams } from '../quantize/math.ts';
+import { activationParams, dequantizeWeights, quantizeAffine, quantizeBias, quantizeWeightsPerChannel, quantizeWeightsPerTensor, type AffineParams } from '../quantize/math.ts';
+import { expectedOutputShift, type WeightLayout } from '../quantize/bias-correction.ts';
 import { activationInputIndices, ruleFor, type OpRule } from '../quantize/spec.ts';
 import type { Range } from '../quantize/calibration.ts';
 import { consumersOf, floatData, freshOpName, freshTensorName } from './rewrite.ts';
@@ -35,6 +36,12 @@ export interface Int8Options {
   floatOps?: ReadonlySet<string>;
   /** Edge TPU / integer-only targets: any op that would stay float is an error. */
   integerOnly?: boolean;
+  /**
+   * Bias correction: per-channel means of the float input of each CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED
+   * (keyed by the float tensor name, from calibration). The expected output shift E[(W_q − W)·x] is subtracted
+   * from the bias before it is quantized.
+   */
+  inputMeans?: ReadonlyMap<string, ArrayLike<number>>;
 }
 
 export interface OpDecision {
@@ -182,9 +189,10 @@ export function quantizeInt8(source: Graph, opts: Int8Options): Int8Result {
     }
     const rule = ruleFor(op.type)!;
     const actIdx = activationInputIndices(rule, op);
+    const floatInput = op.inputs[actIdx[0]];
     for (const i of actIdx) if (op.inputs[i]) op.inputs[i] = int8Version(op.inputs[i], op);
     const firstIn = op.inputs[actIdx[0]];
-    if (rule.weight) quantizeWeightAndBias(op, rule);
+    if (rule.weight) quantizeWeightAndBias(op, rule, floatInput);
     const outP = outputParams(op, rule, firstIn);
     for (const o of op.outputs) {
       const t = g.tensors.get(o)!;
@@ -210,20 +218,14 @@ export function quantizeInt8(source: Graph, opts: Int8Options): Int8Result {
   }
 
   function outputParams(op: Op, rule: OpRule, firstIn: string): { p: QP; range?: Range } {
-    switch (rule.output.kind) {
-      case 'fixed':
-        return { p: rule.output.int8 };
-      case 'same-as-input':
-        if (!rule.inputsShareOutputParams) return { p: qp(firstIn) };
-      // falls through: shared-params ops (CONCATENATION) own a calibrated range, inputs are requantized to it
-      default: {
-        const range = rangeOf(op.outputs[0], `output of "${op.name}"`);
-        return { p: activationParams(range.min, range.max, 'int8'), range };
-      }
-    }
+    if (rule.output.kind === 'fixed') return { p: rule.output.int8 };
+    // Shared-params ops (CONCATENATION) own a calibrated range; their inputs are requantized to it.
+    if (rule.output.kind === 'same-as-input' && !rule.inputsShareOutputParams) return { p: qp(firstIn) };
+    const range = rangeOf(op.outputs[0], `output of "${op.name}"`);
+    return { p: activationParams(range.min, range.max, 'int8'), range };
   }
 
-  function quantizeWeightAndBias(op: Op, rule: OpRule): void {
+  function quantizeWeightAndBias(op: Op, rule: OpRule, floatInput: string): void {
     const wr = rule.weight!;
     const wName = op.inputs[wr.input];
     const w = source.tensors.get(wName)!;
@@ -246,7 +248,15 @@ export function quantizeInt8(source: Graph, opts: Int8Options): Int8Result {
     const b = source.tensors.get(bName)!;
     const inScale = qp(op.inputs[activationInputIndices(rule, op)[0]]).scale;
     const wq = g.tensors.get(qName)!.quant!;
-    const qb = quantizeBias(floatData(b), inScale, wq.scale);
+    let bias = floatData(b);
+    const mean = opts.inputMeans?.get(floatInput);
+    if (mean && (op.type === 'CONV_2D' || op.type === 'DEPTHWISE_CONV_2D' || op.type === 'FULLY_CONNECTED')) {
+      const qw = g.tensors.get(qName)!;
+      const wDeq = dequantizeWeights({ data: qw.data as Int8Array, scales: wq.scale, zeroPoints: wq.zeroPoint, axis: wq.axis }, qw.shape);
+      const shift = expectedOutputShift(op.type as WeightLayout, floatData(w), wDeq, w.shape, mean);
+      bias = bias.map((v, c) => v - shift[c]!);
+    }
+    const qb = quantizeBias(bias, inScale, wq.scale);
     if (qb.clamped.length) warnings.push(`Op "${op.name}": bias channels ${qb.clamped.slice(0, 5).join(', ')} overflow int32 and were clamped`);
     const biasName = (readers.get(bName)?.length ?? 0) > 1 ? freshTensorName(g, `${bName}_${op.name}_int32`) : bName;
     g.tensors.set(biasName, {
