@@ -167,6 +167,138 @@ export interface DeployResult {
   benchmarkId?: string;
 }
 
+// ---- Results, comparison, catalog, samples, settings (main/results, main/catalog, main/reports, main/settings) -----
+
+/** What the user optimizes for in the wizard's results step. */
+export type ResultsGoal = 'size' | 'cpu-speed' | 'edgetpu' | 'custom';
+
+/** Budgets for the 'custom' goal: the most accurate variant within them wins. */
+export interface CustomGoal {
+  maxSizeBytes?: number;
+  maxCpuLatencyMs?: number;
+}
+
+/** One variant reduced to the numbers the results screen plots and ranks. */
+export interface VariantPoint {
+  id: string;
+  name: string;
+  parentId: string | null;
+  /** recipe.technique (or recipe.kind), e.g. 'int8', 'float16', 'convert', 'edgetpu-compile'. */
+  technique: string | null;
+  status: string;
+  createdAt: string;
+  sizeBytes: number | null;
+  gzipBytes: number | null;
+  /** Top-1 accuracy on labelled data, 0..1. */
+  accuracy: number | null;
+  /** Top-1 agreement with the original model, 0..1 (the original itself counts as 1). */
+  agreement: number | null;
+  /** Median warm latency on the host CPU (TFLite runtime), ms. */
+  cpuP50Ms: number | null;
+  /** Median warm latency on a Coral Edge TPU, ms. */
+  edgetpuP50Ms: number | null;
+  /** Ops mapped to the Edge TPU out of all ops (compiler report, else our prediction). */
+  edgetpuOps: { mapped: number; total: number } | null;
+  /** The original (float) model the others are compared with. */
+  isBaseline: boolean;
+}
+
+export interface Recommendation {
+  goal: ResultsGoal;
+  /** null when no variant qualifies (the reason says why and what to do). */
+  variantId: string | null;
+  /** One plain sentence, e.g. "int8 is 3.9× smaller and 2.1× faster than the original and loses 0.1 points of accuracy." */
+  reason: string;
+  /** Variants that would have won on the goal but lose too much accuracy, with why. */
+  rejected: { variantId: string; why: string }[];
+}
+
+export interface ResultsSummary {
+  modelId: string;
+  baselineId: string | null;
+  /** Which quality number ranks variants: accuracy when measured, else agreement; null when neither is. */
+  quality: 'accuracy' | 'agreement' | null;
+  /** Largest accuracy drop (0..1, 0.01 = one point) a recommendation may have. */
+  maxAccuracyDrop: number;
+  variants: VariantPoint[];
+  /** Ids on the Pareto front of quality vs size / vs CPU latency, smallest first. */
+  fronts: { size: string[]; cpuLatency: string[] };
+  recommendation: Recommendation;
+}
+
+export interface CompareRow {
+  section: 'Overview' | 'Recipe' | 'Size' | 'Metrics' | 'Benchmarks' | 'Edge TPU' | 'Ops' | 'Reports';
+  label: string;
+  /** One value per compared variant, in order; null when the variant has none. */
+  values: (string | number | boolean | null)[];
+  unit?: string;
+  /** Not all values are equal: "differences only" keeps just these rows. */
+  differs: boolean;
+}
+
+export interface CompareResult {
+  variants: { id: string; name: string; modelId: string }[];
+  rows: CompareRow[];
+}
+
+/** Published figures of a hosted model, each with where it comes from; null when not published. */
+export interface CatalogFigure {
+  value: number;
+  /** e.g. 'ms', '%', 'MB'. */
+  unit: string;
+  /** What was measured where, e.g. "Edge TPU USB, x86-64, USB3 (pycoral reference)". */
+  setting: string;
+  source: string;
+}
+
+export interface CatalogModel {
+  id: string;
+  name: string;
+  task: 'classification' | 'detection' | 'segmentation';
+  description: string;
+  /** 'edgetpu' files run on a Coral stick; 'cpu' files are the uncompiled quantized models. */
+  target: 'edgetpu' | 'cpu';
+  input: { width: number; height: number; channels: number; dtype: string };
+  fileName: string;
+  url: string;
+  /** Exact size in bytes when known. */
+  sizeBytes: number | null;
+  /** Lower-case hex; null → the download is reported "unverified". */
+  sha256: string | null;
+  licence: string;
+  /** Published file sizes (e.g. the TF hosted-models table), when the exact byte count is not known. */
+  publishedSize: CatalogFigure[];
+  accuracy: CatalogFigure[];
+  latency: CatalogFigure[];
+  notes?: string;
+}
+
+export interface SampleItem {
+  id: string;
+  name: string;
+  description: string;
+  kind: 'model' | 'dataset';
+  /** Pre-picked: a model handle for models, a dataset handle for datasets. */
+  file: PickedFile;
+  details: Record<string, string | number>;
+}
+
+export type ComputeBackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface Settings {
+  version: 1;
+  /** Which TF.js backend jobs use; 'auto' = the fastest available (tensorflow > wasm > cpu). */
+  computeBackend: ComputeBackendPreference;
+  /** Worker threads for the wasm backend and TFLite runtime; null = automatic. */
+  threads: number | null;
+  /** Range-selection method new int8 recipes start with. */
+  defaultCalibrationMethod: 'minmax' | 'percentile' | 'mse' | 'kl';
+  /** Largest accuracy drop (in points, 1 = one percentage point) the results step accepts for a recommendation. */
+  maxAccuracyDropPoints: number;
+  /** Goal the results step opens with. */
+  defaultGoal: ResultsGoal;
+}
+
 // ---- Wizard: model and dataset inspection (main/api/inspect.ts) ----------------------------------------------
 
 export interface TensorInfo {
@@ -266,6 +398,29 @@ export interface ApiMethods {
   'datasets.inspect': { args: { file: string; modelId?: string; preprocessing?: PreprocessingSettings }; result: DatasetInfo };
   /** A variant with lineage, children, benchmarks, reports and its model graph (Netron-style facts). */
   'history.variantPage': { args: { id: string }; result: VariantPage };
+
+  /** Variants of a model (or of one job, plus the model's original) with Pareto fronts and a recommended pick. */
+  'results.summary': {
+    args: { modelId?: string; jobId?: string; goal?: ResultsGoal; maxAccuracyDrop?: number; custom?: CustomGoal };
+    result: ResultsSummary;
+  };
+  /** 2–4 variants side by side; rows carry `differs` for "differences only". */
+  'history.compare': { args: { ids: string[] }; result: CompareResult };
+  /** Deletes a variant and the artifact files no other variant uses (the UI confirms first). */
+  'history.delete': { args: { id: string; withDescendants?: boolean }; result: { deletedVariants: string[]; deletedArtifacts: string[] } };
+  /** Copies a variant's model file to a file the user picked for export. */
+  'history.exportArtifact': { args: { id: string; handle: string }; result: { bytes: number; name: string } };
+  /** Writes an HTML or Markdown report of a model's variants to a file the user picked for export. */
+  'reports.export': { args: { modelId: string; format: 'html' | 'markdown'; handle: string; goal?: ResultsGoal }; result: { bytes: number; name: string } };
+  /** Hosted pre-optimized models (Coral / TensorFlow) with their published figures. */
+  'catalog.list': { args: Record<string, never>; result: { version: number; models: CatalogModel[] } };
+  /** Starts a 'catalog-download' job (progress via job events; result: { modelId, variantId, path, verified }). */
+  'catalog.download': { args: { id: string }; result: JobSummary };
+  /** The embedded sample model and dataset, as pre-picked file handles. */
+  'samples.list': { args: Record<string, never>; result: SampleItem[] };
+  'settings.get': { args: Record<string, never>; result: Settings };
+  /** Merges the given fields, validates, saves; returns the stored settings. */
+  'settings.set': { args: Partial<Omit<Settings, 'version'>>; result: Settings };
 }
 
 export type ApiMethod = keyof ApiMethods;

@@ -5,6 +5,11 @@
  */
 import type { ApiMethod, ArgsOf, ResultOf } from '../../preload/contract.ts';
 import type { Services } from './services.ts';
+import { resultsSummary, compareVariants } from '../results/index.ts';
+import { exportArtifact, exportReport } from '../reports/index.ts';
+import { catalogEntry, loadCatalog } from '../catalog/catalog.ts';
+import { listSamples } from '../catalog/samples.ts';
+import { loadSettings, saveSettings } from '../settings.ts';
 import { inspectDatasetFile, inspectModelFile, modelInputShape, variantPage } from './inspect.ts';
 
 type Implementations = {
@@ -36,4 +41,18 @@ export const handlers: Implementations = {
       ...(preprocessing ? { preprocessing } : {}),
     }),
   'history.variantPage': ({ id }, s) => variantPage(s.history, id),
+
+  'results.summary': (args, s) => resultsSummary(s.history, args),
+  'history.compare': ({ ids }, s) => compareVariants(s.history, ids),
+  'history.delete': ({ id, withDescendants }, s) => s.history.deleteVariant(id, { withDescendants: withDescendants ?? false }),
+  'history.exportArtifact': ({ id, handle }, s) => ({ ...exportArtifact(s.history, id, s.files.resolve(handle, 'export')), name: s.files.nameOf(handle) }),
+  'reports.export': ({ modelId, format, handle, goal }, s) => ({
+    ...exportReport(s.history, { modelId, format, path: s.files.resolve(handle, 'export'), ...(goal ? { goal } : {}) }),
+    name: s.files.nameOf(handle),
+  }),
+  'catalog.list': () => loadCatalog(),
+  'catalog.download': ({ id }, s) => s.jobs.submit('catalog-download', { entry: catalogEntry(id) }),
+  'samples.list': (_args, s) => listSamples(s.files),
+  'settings.get': (_args, s) => loadSettings(s.dataDir),
+  'settings.set': (patch, s) => saveSettings(s.dataDir, patch),
 };

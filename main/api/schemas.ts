@@ -5,8 +5,10 @@
  */
 import { z } from 'zod';
 import type { ApiMethod } from '../../preload/contract.ts';
+import { settingsPatchSchema } from '../settings.ts';
 
 const id = z.string().min(1).max(200);
+const goal = z.enum(['size', 'cpu-speed', 'edgetpu', 'custom']);
 const jobState = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted']);
 
 const historyList = z.strictObject({
@@ -46,6 +48,24 @@ export const argSchemas = {
   'models.inspect': z.strictObject({ file: id }),
   'datasets.inspect': z.strictObject({ file: id, modelId: id.optional(), preprocessing: preprocessing.optional() }),
   'history.variantPage': z.strictObject({ id }),
+  'results.summary': z
+    .strictObject({
+      modelId: id.optional(),
+      jobId: id.optional(),
+      goal: goal.optional(),
+      maxAccuracyDrop: z.number().min(0).max(1).optional(),
+      custom: z.strictObject({ maxSizeBytes: z.number().positive().optional(), maxCpuLatencyMs: z.number().positive().optional() }).optional(),
+    })
+    .refine((a) => a.modelId !== undefined || a.jobId !== undefined, 'give a modelId or a jobId'),
+  'history.compare': z.strictObject({ ids: z.array(id).min(2).max(4) }),
+  'history.delete': z.strictObject({ id, withDescendants: z.boolean().optional() }),
+  'history.exportArtifact': z.strictObject({ id, handle: id }),
+  'reports.export': z.strictObject({ modelId: id, format: z.enum(['html', 'markdown']), handle: id, goal: goal.optional() }),
+  'catalog.list': z.strictObject({}),
+  'catalog.download': z.strictObject({ id }),
+  'samples.list': z.strictObject({}),
+  'settings.get': z.strictObject({}),
+  'settings.set': settingsPatchSchema,
 } satisfies Record<ApiMethod, z.ZodType>;
 
 /** "history.listModels: limit: Too big: expected number to be <=1000; sort: …" — names every bad field. */

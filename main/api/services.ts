@@ -17,7 +17,9 @@ import { DeviceService } from '../devices/service.ts';
  * Job kind → worker module, for every kind the app can run. Features that add a job kind register its worker
  * module here (absolute URL, e.g. `new URL('../optimize/ptq.job.ts', import.meta.url)`).
  */
-export const JOB_KINDS: Record<string, URL> = {};
+export const JOB_KINDS: Record<string, URL> = {
+  'catalog-download': new URL('../catalog/download.job.ts', import.meta.url),
+};
 
 export interface ServicesOptions {
   dataDir: string;
