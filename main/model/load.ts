@@ -6,6 +6,7 @@
  *   JSON with modelTopology   → TF.js layers model, or TF.js graph model when format is "graph-model"
  * A folder is accepted when it holds a model.json.
  */
+import { ModelImportError } from './errors.ts';
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Graph } from './ir.ts';
@@ -55,8 +56,8 @@ export async function loadModel(path: string): Promise<LoadedModel> {
       throw new Error(`${path} is a folder without a model.json; pick the model file itself`);
     }
   }
-  if (st.size > MAX_MODEL_FILE_BYTES) throw new Error(`${file}: ${st.size} bytes is larger than Edgewise accepts (2 GiB)`);
-  if (st.size === 0) throw new Error(`${file}: the file is empty`);
+  if (st.size > MAX_MODEL_FILE_BYTES) throw new ModelImportError(file, `${st.size} bytes is larger than Edgewise accepts (2 GiB)`);
+  if (st.size === 0) throw new ModelImportError(file, `the file is empty`);
   const bytes = new Uint8Array(readFileSync(file));
   const kind = detectFormat(bytes);
   const warnings: string[] = [];
@@ -75,32 +76,26 @@ export async function loadModel(path: string): Promise<LoadedModel> {
       graph = tfliteToGraph(readTflite(bytes, file), file);
       format = 'tflite';
       break;
-    case 'json': {
-      let json: any;
-      try {
-        json = JSON.parse(new TextDecoder().decode(bytes));
-      } catch (e) {
-        throw new Error(`${file}: invalid JSON (${e instanceof Error ? e.message : e})`);
-      }
-      if (json.format === 'graph-model') {
-        graph = importTfjsGraph(json, file);
-        format = 'tfjs-graph';
-      } else if (json.modelTopology) {
-        if (json.modelTopology.node) {
-          graph = importTfjsGraph(json, file);
-          format = 'tfjs-graph';
-        } else {
-          graph = importTfjsLayers(json, file);
-          format = 'tfjs-layers';
-        }
-      } else {
-        throw new Error(`${file}: JSON without modelTopology is not a TF.js model (expected model.json from tfjs or tensorflowjs_converter)`);
-      }
+    case 'json':
+      ({ graph, format } = importModelJson(bytes, file));
       break;
-    }
     default:
-      throw new Error(`${file}: unrecognized model format. Edgewise imports Keras .keras / .h5, TF.js model.json (layers or graph) and float .tflite`);
+      throw new ModelImportError(file, `unrecognized model format. Edgewise imports Keras .keras / .h5, TF.js model.json (layers or graph) and float .tflite`);
   }
   graph.metadata.sourceFile = file;
   return { graph, format, sourceFile: file, warnings };
+}
+
+/** A TF.js model.json (layers or graph model; weight shards are read from its folder). */
+export function importModelJson(bytes: Uint8Array, file: string): { graph: Graph; format: ModelFormat } {
+  let json: any;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new ModelImportError(file, `invalid JSON (${e instanceof Error ? e.message : e})`);
+  }
+  if (!json || typeof json !== 'object') throw new ModelImportError(file, 'the JSON is not an object; not a TF.js model.json');
+  if (json.format === 'graph-model' || json.modelTopology?.node) return { graph: importTfjsGraph(json, file), format: 'tfjs-graph' };
+  if (json.modelTopology) return { graph: importTfjsLayers(json, file), format: 'tfjs-layers' };
+  throw new ModelImportError(file, 'JSON without modelTopology is not a TF.js model (expected model.json from tfjs or tensorflowjs_converter)');
 }

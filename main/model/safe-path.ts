@@ -1,4 +1,5 @@
 import { isAbsolute, relative, resolve } from 'node:path';
+import { ModelImportError } from './errors.ts';
 
 /**
  * Resolves `p` relative to `root` and refuses anything that lands outside it (`../x`, absolute paths):
@@ -8,7 +9,7 @@ export function resolveInside(root: string, p: string, owner: string): string {
   const full = resolve(root, decodeURIComponent(p));
   const rel = relative(resolve(root), full);
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || isAbsolute(p)) {
-    throw new Error(`${owner}: the path "${p}" points outside the model folder ${root}; refusing to read it`);
+    throw new ModelImportError(owner, `the path "${p}" points outside the model folder ${root}; refusing to read it`);
   }
   return full;
 }

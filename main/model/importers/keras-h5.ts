@@ -5,24 +5,39 @@
  */
 import type * as H5 from 'h5wasm';
 import type { Graph } from '../ir.ts';
-import { attrStrings, openHdf5, readFloatDataset } from '../hdf5.ts';
+import { attrStrings, ensureHdf5, openHdf5Sync, readFloatDataset } from '../hdf5.ts';
 import { lowerKerasModel } from './keras-layers.ts';
 import { nameWeightSource } from './tfjs-layers.ts';
+import { ModelImportError, asImportError } from '../errors.ts';
 
 export async function importKerasH5(bytes: Uint8Array, file: string): Promise<Graph> {
-  const h = await openHdf5(bytes, file);
+  await ensureHdf5();
+  return importKerasH5Sync(bytes, file);
+}
+
+/** Synchronous once ensureHdf5() has resolved (the fuzz harness drives it this way). */
+export function importKerasH5Sync(bytes: Uint8Array, file: string): Graph {
+  try {
+    return importKerasH5Core(bytes, file);
+  } catch (e) {
+    throw asImportError(file, e, 'corrupt, truncated or not a Keras model');
+  }
+}
+
+function importKerasH5Core(bytes: Uint8Array, file: string): Graph {
+  const h = openHdf5Sync(bytes, file);
   try {
     const f = h.file;
     const cfgText = attrStrings(f, 'model_config')?.[0];
     if (!cfgText) {
-      throw new Error(`${file}: this HDF5 file has no model_config attribute (a weights-only file?). ` +
+      throw new ModelImportError(file, `this HDF5 file has no model_config attribute (a weights-only file?). ` +
         'Save the whole model with model.save("model.h5") or, better, model.save("model.keras")');
     }
     let config: any;
     try {
       config = JSON.parse(cfgText);
     } catch (e) {
-      throw new Error(`${file}: model_config is not valid JSON (${e instanceof Error ? e.message : e})`);
+      throw new ModelImportError(file, `model_config is not valid JSON (${e instanceof Error ? e.message : e})`);
     }
     const weightsRoot = (f.get('model_weights') as H5.Group | null) ?? f;
     const layerNames = attrStrings(weightsRoot, 'layer_names') ?? (weightsRoot as H5.Group).keys();

@@ -9,6 +9,7 @@
 import type { ActivationFn, Graph } from '../ir.ts';
 import { validateGraph } from '../ir.ts';
 import { GraphBuilder } from '../builder.ts';
+import { ModelImportError, asImportError } from '../errors.ts';
 
 export interface KerasWeight {
   shape: number[];
@@ -47,6 +48,8 @@ interface LayerSpec {
   className: string;
   name: string;
   config: Json;
+  /** A subclassed/custom layer: no config, or Keras 3 registered under a package other than keras. */
+  custom: boolean;
   /** One entry per call of the layer inside this model; each call lists its input tensors. */
   calls: TensorRef[][];
 }
@@ -75,14 +78,18 @@ class LoweringError extends Error {}
 
 export function lowerKerasModel(modelConfig: Json, weights: KerasWeightSource, opts: LowerOptions): Graph {
   if (!modelConfig || typeof modelConfig !== 'object' || typeof modelConfig.class_name !== 'string') {
-    throw new Error(`${opts.file}: the model config has no class_name; this is not a Keras model config`);
+    throw new ModelImportError(opts.file, `the model config has no class_name; this is not a Keras model config`);
   }
   const name = String(modelConfig.config?.name ?? modelConfig.name ?? 'model');
   const b = new GraphBuilder(name, { ...opts.metadata });
   const ctx = new Lowering(b, weights, opts);
-  const outputs = ctx.lowerModel(modelConfig, undefined, []);
-  b.graph.outputs.push(...outputs);
-  validateGraph(b.graph);
+  try {
+    const outputs = ctx.lowerModel(modelConfig, undefined, []);
+    b.graph.outputs.push(...outputs);
+    validateGraph(b.graph);
+  } catch (e) {
+    throw asImportError(opts.file, e, 'invalid model config');
+  }
   return b.graph;
 }
 
@@ -149,7 +156,10 @@ function parseLayer(l: Json): LayerSpec {
   const name = String(l.name ?? config.name ?? className);
   const calls = (l.inbound_nodes ?? []).map((n: Json) =>
     n && !Array.isArray(n) && typeof n === 'object' && 'args' in n ? parseKeras3Call(n) : parseKeras2Call(n));
-  return { className, name, config, calls };
+  const module = typeof l.module === 'string' ? l.module : 'keras';
+  const custom = l.config == null || (typeof l.registered_name === 'string' && l.registered_name.includes('>')) ||
+    !(module === 'keras' || module.startsWith('keras.'));
+  return { className, name, config, custom, calls };
 }
 
 /** `input_layers`/`output_layers`: [[name, node, tensor], …] or (Keras 3, single tensor) [name, node, tensor]. */
@@ -173,7 +183,7 @@ class Lowering {
     const cfg = model.config ?? {};
     if (cls === 'Sequential') return this.lowerSequential(cfg, inputs, path);
     if (cls !== 'Functional' && cls !== 'Model') {
-      throw new Error(`${this.opts.file}: the top-level object is a "${cls}", not a Keras Functional or Sequential model`);
+      throw new ModelImportError(this.opts.file, `the top-level object is a "${cls}", not a Keras Functional or Sequential model`);
     }
     const layers: LayerSpec[] = (cfg.layers ?? []).map(parseLayer);
     const byName = new Map(layers.map((l) => [l.name, l]));
@@ -181,9 +191,9 @@ class Lowering {
     const inputRefs = parseEndpoints(cfg.input_layers);
     inputRefs.forEach((ref, i) => {
       const layer = byName.get(ref.layer);
-      if (!layer) throw new Error(`${this.opts.file}: input layer "${ref.layer}" is not in the model's layers`);
+      if (!layer) throw new ModelImportError(this.opts.file, `input layer "${ref.layer}" is not in the model's layers`);
       if (inputs) {
-        if (!inputs[i]) throw new Error(`${this.opts.file}: nested model "${path.join('/')}" expects ${inputRefs.length} inputs`);
+        if (!inputs[i]) throw new ModelImportError(this.opts.file, `nested model "${path.join('/')}" expects ${inputRefs.length} inputs`);
         produced.set(key(ref), inputs[i]);
       } else {
         produced.set(key(ref), this.declareInput(layer));
@@ -205,7 +215,7 @@ class Lowering {
       if (i < 0) {
         const stuck = pending[0];
         const missing = stuck.refs.find((r) => resolve(r) === undefined)!;
-        throw new Error(`${this.opts.file}: layer "${stuck.l.name}" reads "${missing.layer}" (node ${missing.node}) which is never produced`);
+        throw new ModelImportError(this.opts.file, `layer "${stuck.l.name}" reads "${missing.layer}" (node ${missing.node}) which is never produced`);
       }
       const { l, refs, node } = pending.splice(i, 1)[0];
       const outs = this.lowerLayerWithContext(l, refs.map((r) => resolve(r)!), path);
@@ -213,7 +223,7 @@ class Lowering {
     }
     return parseEndpoints(cfg.output_layers).map((r) => {
       const t = resolve(r);
-      if (!t) throw new Error(`${this.opts.file}: model output "${r.layer}" is never produced`);
+      if (!t) throw new ModelImportError(this.opts.file, `model output "${r.layer}" is never produced`);
       return t;
     });
   }
@@ -234,7 +244,7 @@ class Lowering {
       const shape = first && inputShape(first.config, first.name);
       const built = cfg.build_input_shape;
       if (!shape && !built) {
-        throw new Error(`${this.opts.file}: the Sequential model declares no input shape; re-save it after building it`);
+        throw new ModelImportError(this.opts.file, `the Sequential model declares no input shape; re-save it after building it`);
       }
       x = this.b.input(`${cfg.name ?? 'input'}_input`, shape ?? inputShape({ batch_shape: built }, 'input')!);
     }
@@ -244,10 +254,10 @@ class Lowering {
 
   private declareInput(layer: LayerSpec): string {
     const shape = inputShape(layer.config, layer.name);
-    if (!shape) throw new Error(`${this.opts.file}: input layer "${layer.name}" has no shape`);
+    if (!shape) throw new ModelImportError(this.opts.file, `input layer "${layer.name}" has no shape`);
     const dtype = layer.config.dtype;
     if (typeof dtype === 'string' && dtype !== 'float32') {
-      throw new Error(`${this.opts.file}: input "${layer.name}" has dtype ${dtype}; only float32 model inputs are supported`);
+      throw new ModelImportError(this.opts.file, `input "${layer.name}" has dtype ${dtype}; only float32 model inputs are supported`);
     }
     return this.b.input(layer.name, shape);
   }
@@ -256,10 +266,10 @@ class Lowering {
     try {
       return this.lowerLayer(l, xs, path);
     } catch (e) {
-      if (e instanceof LoweringError) {
-        throw new Error(`${this.opts.file}: layer "${[...path, l.name].join('/')}" (${l.className}): ${e.message}`);
-      }
-      throw e;
+      if (e instanceof ModelImportError) throw e;
+      // LoweringErrors explain the problem; anything else means a malformed config field tripped the code.
+      const why = e instanceof LoweringError ? e.message : `invalid layer config (${e instanceof Error ? e.message : String(e)})`;
+      throw new ModelImportError(this.opts.file, `layer "${[...path, l.name].join('/')}" (${l.className}): ${why}`);
     }
   }
 
@@ -525,7 +535,7 @@ class Lowering {
       case 'AlphaDropout':
         return [b.op(opName, 'DROPOUT', [x], inShape(), {}, src)];
       default:
-        if (l.config == null || l.className === 'undefined' || !/^[A-Z]/.test(l.className)) {
+        if (l.custom) {
           throw new LoweringError('has no config Edgewise can read (a subclassed or custom layer). Export a Functional or ' +
             'Sequential Keras model built from standard layers, or convert it to TFLite with model.export() / the TFLite converter and import the .tflite');
         }

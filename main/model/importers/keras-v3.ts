@@ -6,9 +6,10 @@
 import { unzipSync } from 'fflate';
 import type { Graph } from '../ir.ts';
 import { MAX_TENSOR_BYTES } from '../builder.ts';
-import { openHdf5, readFloatDataset } from '../hdf5.ts';
+import { ensureHdf5, openHdf5Sync, readFloatDataset } from '../hdf5.ts';
 import { lowerKerasModel } from './keras-layers.ts';
 import type { KerasWeightSource } from './keras-layers.ts';
+import { ModelImportError, asImportError } from '../errors.ts';
 
 const NEEDED = ['config.json', 'metadata.json', 'model.weights.h5'];
 
@@ -20,12 +21,12 @@ export function readKerasZip(bytes: Uint8Array, file: string): Record<string, Ui
     entries = unzipSync(bytes, {
       filter: (f) => {
         if (f.name.startsWith('/') || f.name.split(/[\\/]/).includes('..')) {
-          throw new Error(`${file}: zip entry "${f.name}" escapes the archive folder; refusing this file`);
+          throw new ModelImportError(file, `zip entry "${f.name}" escapes the archive folder; refusing this file`);
         }
         if (!NEEDED.includes(f.name)) return false;
         total += f.originalSize;
         if (f.originalSize > MAX_TENSOR_BYTES || total > 2 * MAX_TENSOR_BYTES) {
-          throw new Error(`${file}: zip entry "${f.name}" claims ${f.originalSize} bytes uncompressed; refusing absurd sizes`);
+          throw new ModelImportError(file, `zip entry "${f.name}" claims ${f.originalSize} bytes uncompressed; refusing absurd sizes`);
         }
         return true;
       },
@@ -33,15 +34,29 @@ export function readKerasZip(bytes: Uint8Array, file: string): Record<string, Ui
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (msg.startsWith(file)) throw e;
-    throw new Error(`${file}: not a readable .keras archive (zip error: ${msg}); the file is corrupt or truncated`);
+    throw new ModelImportError(file, `not a readable .keras archive (zip error: ${msg}); the file is corrupt or truncated`);
   }
   for (const n of ['config.json', 'model.weights.h5']) {
-    if (!entries[n]) throw new Error(`${file}: the .keras archive has no ${n}; save the model with model.save("name.keras")`);
+    if (!entries[n]) throw new ModelImportError(file, `the .keras archive has no ${n}; save the model with model.save("name.keras")`);
   }
   return entries;
 }
 
 export async function importKerasV3(bytes: Uint8Array, file: string): Promise<Graph> {
+  await ensureHdf5();
+  return importKerasV3Sync(bytes, file);
+}
+
+/** Synchronous once ensureHdf5() has resolved (the fuzz harness drives it this way). */
+export function importKerasV3Sync(bytes: Uint8Array, file: string): Graph {
+  try {
+    return importKerasV3Core(bytes, file);
+  } catch (e) {
+    throw asImportError(file, e, 'corrupt, truncated or not a Keras model');
+  }
+}
+
+function importKerasV3Core(bytes: Uint8Array, file: string): Graph {
   const entries = readKerasZip(bytes, file);
   let config: any;
   let metadata: any = {};
@@ -49,9 +64,9 @@ export async function importKerasV3(bytes: Uint8Array, file: string): Promise<Gr
     config = JSON.parse(new TextDecoder().decode(entries['config.json']));
     if (entries['metadata.json']) metadata = JSON.parse(new TextDecoder().decode(entries['metadata.json']));
   } catch (e) {
-    throw new Error(`${file}: config.json or metadata.json is not valid JSON (${e instanceof Error ? e.message : e})`);
+    throw new ModelImportError(file, `config.json or metadata.json is not valid JSON (${e instanceof Error ? e.message : e})`);
   }
-  const h = await openHdf5(entries['model.weights.h5'], `${file}!model.weights.h5`);
+  const h = openHdf5Sync(entries['model.weights.h5'], `${file}!model.weights.h5`);
   try {
     const source: KerasWeightSource = {
       get(path, _className, names) {
@@ -61,7 +76,7 @@ export async function importKerasV3(bytes: Uint8Array, file: string): Promise<Gr
           if (!vars || typeof vars.keys !== 'function') continue;
           const count = vars.keys().length;
           if (count !== names.length) {
-            throw new Error(`${file}: layer "${path.join('/')}" has ${count} weights in model.weights.h5, its config implies ${names.length} (${names.join(', ')})`);
+            throw new ModelImportError(file, `layer "${path.join('/')}" has ${count} weights in model.weights.h5, its config implies ${names.length} (${names.join(', ')})`);
           }
           return names.map((_, i) => readFloatDataset(h.file, `${root}/vars/${i}`, file));
         }

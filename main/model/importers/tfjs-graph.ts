@@ -12,6 +12,7 @@ import { GraphBuilder } from '../builder.ts';
 import { broadcastShape, convOutShape, hwioToOhwi, transpose2d } from './keras-layers.ts';
 import { readTfjsWeights } from './tfjs-weights.ts';
 import type { DecodedWeight, ManifestGroup } from './tfjs-weights.ts';
+import { ModelImportError, asImportError } from '../errors.ts';
 
 interface TfNode {
   name: string;
@@ -30,8 +31,16 @@ const ints = (a: any): number[] => (a?.list?.i ?? []).map(Number);
 const strs = (a: any): string[] => (a?.list?.s ?? []).map((s: string) => Buffer.from(s, 'base64').toString('utf8'));
 
 export function importTfjsGraph(json: any, modelFile: string): Graph {
+  try {
+    return importTfjsGraphCore(json, modelFile);
+  } catch (e) {
+    throw asImportError(modelFile, e);
+  }
+}
+
+function importTfjsGraphCore(json: any, modelFile: string): Graph {
   const nodes: TfNode[] = json.modelTopology?.node;
-  if (!Array.isArray(nodes)) throw new Error(`${modelFile}: modelTopology.node is missing; not a TF.js graph model`);
+  if (!Array.isArray(nodes)) throw new ModelImportError(modelFile, `modelTopology.node is missing; not a TF.js graph model`);
   const weights = readTfjsWeights(dirname(modelFile), (json.weightsManifest ?? []) as ManifestGroup[], modelFile);
   const b = new GraphBuilder(String(json.modelTopology?.name ?? 'graph_model'), {
     format: 'tfjs-graph',
@@ -43,7 +52,7 @@ export function importTfjsGraph(json: any, modelFile: string): Graph {
   const done = new Set<string>();
   const ref = (input: string): string => input.replace(/^\^/, '').replace(/:0$/, '');
   const fail = (n: TfNode, msg: string): never => {
-    throw new Error(`${modelFile}: node "${n.name}" (${n.op}): ${msg}`);
+    throw new ModelImportError(modelFile, `node "${n.name}" (${n.op}): ${msg}`);
   };
   const constOf = (n: TfNode, i: number): DecodedWeight => {
     const c = consts.get(ref(n.input![i]));
@@ -285,8 +294,8 @@ export function importTfjsGraph(json: any, modelFile: string): Graph {
   const visit = (name: string, stack: Set<string>): void => {
     if (done.has(name)) return;
     const n = byName.get(name);
-    if (!n) throw new Error(`${modelFile}: a node reads "${name}", which does not exist`);
-    if (stack.has(name)) throw new Error(`${modelFile}: node "${name}" is part of a cycle`);
+    if (!n) throw new ModelImportError(modelFile, `a node reads "${name}", which does not exist`);
+    if (stack.has(name)) throw new ModelImportError(modelFile, `node "${name}" is part of a cycle`);
     stack.add(name);
     for (const i of n.input ?? []) visit(ref(i).replace(/:\d+$/, ''), stack);
     stack.delete(name);
@@ -301,7 +310,7 @@ export function importTfjsGraph(json: any, modelFile: string): Graph {
   const outs = sigOut.length ? sigOut : nodes.filter((n) => !read.has(n.name) && !['Const', 'NoOp', 'Placeholder'].includes(n.op)).map((n) => n.name);
   for (const o of outs) {
     const ir = alias.get(o);
-    if (!ir) throw new Error(`${modelFile}: output "${o}" was never computed`);
+    if (!ir) throw new ModelImportError(modelFile, `output "${o}" was never computed`);
     b.graph.outputs.push(ir);
   }
   validateGraph(b.graph);

@@ -8,6 +8,7 @@ import { lowerKerasModel } from './keras-layers.ts';
 import type { KerasWeightSource } from './keras-layers.ts';
 import { readTfjsWeights } from './tfjs-weights.ts';
 import type { DecodedWeight, ManifestGroup } from './tfjs-weights.ts';
+import { ModelImportError, asImportError } from '../errors.ts';
 
 /**
  * Looks weights up by `<layer>/<name>` suffix, so both plain (`conv1/kernel`) and scoped names
@@ -25,7 +26,7 @@ export function nameWeightSource(all: Map<string, { shape: number[]; data: Float
         }
         const suffix = `/${path[path.length - 1]}/${n}`;
         const matches = [...byName.keys()].filter((k) => `/${k}`.endsWith(suffix));
-        if (matches.length > 1) throw new Error(`${file}: weight "${path.join('/')}/${n}" is ambiguous (${matches.join(', ')})`);
+        if (matches.length > 1) throw new ModelImportError(file, `weight "${path.join('/')}/${n}" is ambiguous (${matches.join(', ')})`);
         return matches.length ? byName.get(matches[0]) : undefined;
       });
     },
@@ -33,9 +34,17 @@ export function nameWeightSource(all: Map<string, { shape: number[]; data: Float
 }
 
 export function importTfjsLayers(json: any, modelFile: string): Graph {
+  try {
+    return importTfjsLayersCore(json, modelFile);
+  } catch (e) {
+    throw asImportError(modelFile, e);
+  }
+}
+
+function importTfjsLayersCore(json: any, modelFile: string): Graph {
   const topo = json.modelTopology;
   const modelConfig = topo?.model_config ?? topo;
-  if (!modelConfig?.class_name) throw new Error(`${modelFile}: modelTopology has no Keras model config`);
+  if (!modelConfig?.class_name) throw new ModelImportError(modelFile, `modelTopology has no Keras model config`);
   const decoded = readTfjsWeights(dirname(modelFile), (json.weightsManifest ?? []) as ManifestGroup[], modelFile);
   const floats = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [k, w] of decoded as Map<string, DecodedWeight>) {

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { checkTensorSize } from '../builder.ts';
 import { resolveInside } from '../safe-path.ts';
 import { fromFloat16 } from '../../optimize/quantize/float16.ts';
+import { ModelImportError } from '../errors.ts';
 
 export interface ManifestWeight {
   name: string;
@@ -28,7 +29,7 @@ export interface DecodedWeight {
 const STORED_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
 export function readTfjsWeights(modelDir: string, manifest: ManifestGroup[], modelFile: string): Map<string, DecodedWeight> {
-  if (!Array.isArray(manifest)) throw new Error(`${modelFile}: weightsManifest is not a list`);
+  if (!Array.isArray(manifest)) throw new ModelImportError(modelFile, `weightsManifest is not a list`);
   const out = new Map<string, DecodedWeight>();
   for (const group of manifest) {
     const paths = (group.paths ?? []).map((p) => resolveInside(modelDir, p, modelFile));
@@ -37,7 +38,7 @@ export function readTfjsWeights(modelDir: string, manifest: ManifestGroup[], mod
       try {
         total += statSync(p).size;
       } catch {
-        throw new Error(`${modelFile}: weight shard "${p}" is missing`);
+        throw new ModelImportError(modelFile, `weight shard "${p}" is missing`);
       }
     }
     // Check sizes before reading so a hostile manifest cannot make us allocate wildly.
@@ -45,11 +46,11 @@ export function readTfjsWeights(modelDir: string, manifest: ManifestGroup[], mod
     for (const w of group.weights) {
       const stored = w.quantization?.dtype ?? w.dtype;
       const bytes = STORED_BYTES[stored];
-      if (!bytes) throw new Error(`${modelFile}: weight "${w.name}" has unsupported dtype "${stored}"`);
+      if (!bytes) throw new ModelImportError(modelFile, `weight "${w.name}" has unsupported dtype "${stored}"`);
       need += checkTensorSize(`${modelFile}: weight "${w.name}"`, w.shape, 'float32') * bytes;
     }
     if (need > total) {
-      throw new Error(`${modelFile}: the weight shards hold ${total} bytes but the manifest needs ${need}; the files are truncated or do not belong to this model`);
+      throw new ModelImportError(modelFile, `the weight shards hold ${total} bytes but the manifest needs ${need}; the files are truncated or do not belong to this model`);
     }
     const buf = new Uint8Array(total);
     let o = 0;
