@@ -193,7 +193,7 @@ test('catalog.download runs as a job and records the model with a deployable var
 
     // Through the API: unknown ids are NOT_FOUND before any job starts; the listed catalog validates.
     const api = createApi(services);
-    const bad = await api.dispatch('catalog.download', { id: 'no-such-model' });
+    const bad = await api.handlers['catalog.download']({ id: 'no-such-model' });
     assert.ok(!bad.ok);
     assert.equal(bad.error.code, 'NOT_FOUND');
   } finally {
