@@ -449,6 +449,20 @@ export class History {
     return (this.db.prepare('SELECT * FROM benchmarks WHERE variant_id = ? ORDER BY created_at, rowid').all(variantId) as Row[]).map(mapBenchmark);
   }
 
+  /**
+   * Benchmarks and report kinds of many variants in two queries (results summaries over thousands of
+   * variants); variants without any get empty lists.
+   */
+  benchmarksAndReportKinds(variantIds: string[]): Map<string, { benchmarks: BenchmarkRecord[]; reportKinds: string[] }> {
+    const out = new Map(variantIds.map((id) => [id, { benchmarks: [] as BenchmarkRecord[], reportKinds: [] as string[] }]));
+    const list = JSON.stringify(variantIds);
+    const benchmarks = this.db.prepare('SELECT * FROM benchmarks WHERE variant_id IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid').all(list) as Row[];
+    for (const b of benchmarks) out.get(b.variant_id)!.benchmarks.push(mapBenchmark(b));
+    const kinds = this.db.prepare('SELECT variant_id, kind FROM variant_reports WHERE variant_id IN (SELECT value FROM json_each(?)) ORDER BY kind').all(list) as Row[];
+    for (const k of kinds) out.get(k.variant_id)!.reportKinds.push(k.kind);
+    return out;
+  }
+
   /** Stores (or replaces) the variant's report of this kind. */
   putReport(variantId: string, kind: string, json: unknown): void {
     this.getVariant(variantId);

@@ -60,8 +60,9 @@ export function variantPoints(history: History, variants: VariantSummary[]): Var
     variants.find((v) => BASELINE_TECHNIQUES.has(techniqueOf(v.recipe) ?? ''))?.id ??
     [...variants].filter((v) => v.parentId === null).sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0]?.id ??
     null;
+  const extras = history.benchmarksAndReportKinds(variants.map((v) => v.id));
   return variants.map((v) => {
-    const detail = history.getVariantDetail(v.id);
+    const detail = extras.get(v.id)!;
     const isBaseline = v.id === baselineId;
     return {
       id: v.id,
