@@ -83,6 +83,10 @@ export async function loadModel(path: string): Promise<LoadedModel> {
       throw new ModelImportError(file, `unrecognized model format. Edgewise imports Keras .keras / .h5, TF.js model.json (layers or graph) and float .tflite`);
   }
   graph.metadata.sourceFile = file;
+  if (graph.metadata.weightQuantization) {
+    warnings.push(`The weights were stored ${graph.metadata.weightQuantization}-quantized by the TF.js converter; ` +
+      'Edgewise dequantizes them, so the float baseline already carries that rounding');
+  }
   return { graph, format, sourceFile: file, warnings };
 }
 

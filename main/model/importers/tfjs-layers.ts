@@ -47,6 +47,7 @@ function importTfjsLayersCore(json: any, modelFile: string): Graph {
   if (!modelConfig?.class_name) throw new ModelImportError(modelFile, `modelTopology has no Keras model config`);
   const decoded = readTfjsWeights(dirname(modelFile), (json.weightsManifest ?? []) as ManifestGroup[], modelFile);
   const floats = new Map<string, { shape: number[]; data: Float32Array }>();
+  const storedAs = new Set([...decoded.values()].map((w) => w.storedAs).filter((s): s is string => !!s));
   for (const [k, w] of decoded as Map<string, DecodedWeight>) {
     if (w.data instanceof Float32Array) floats.set(k, { shape: w.shape, data: w.data });
   }
@@ -58,6 +59,7 @@ function importTfjsLayersCore(json: any, modelFile: string): Graph {
       ...(topo?.keras_version ? { kerasVersion: String(topo.keras_version) } : {}),
       ...(json.generatedBy ? { producer: String(json.generatedBy) } : {}),
       ...(json.convertedBy ? { convertedBy: String(json.convertedBy) } : {}),
+      ...(storedAs.size ? { weightQuantization: [...storedAs].join(',') } : {}),
     },
   });
 }

@@ -21,6 +21,8 @@ export interface ManifestGroup {
 }
 
 export interface DecodedWeight {
+  /** Set when the tfjs converter stored the weight quantized (uint8/uint16/float16); data is dequantized. */
+  storedAs?: string;
   shape: number[];
   dtype: 'float32' | 'int32' | 'bool';
   data: Float32Array | Int32Array | Uint8Array;
@@ -81,7 +83,7 @@ export function readTfjsWeights(modelDir: string, manifest: ManifestGroup[], mod
       else if (w.dtype === 'int32') data = new Int32Array(slice.buffer);
       else data = slice;
       const dtype = w.dtype === 'int32' ? 'int32' : w.dtype === 'bool' ? 'bool' : 'float32';
-      out.set(w.name, { shape: [...w.shape], dtype, data });
+      out.set(w.name, { shape: [...w.shape], dtype, data, ...(q?.dtype ? { storedAs: q.dtype } : {}) });
     }
   }
   return out;

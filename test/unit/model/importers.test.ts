@@ -66,3 +66,10 @@ test('.keras, .h5 and tfjs imports of the same model give the same graph structu
   assert.equal(sig(c), sig(a));
   assert.ok(a.ops.some((o) => o.name === 'inner_seq/ic'), 'nested layers keep their path in op names');
 });
+
+test('converter-quantized tfjs weights are dequantized and reported as a warning', async () => {
+  const q = await loadModel(`${FIXTURES}tfjs/convnet-uint8/model.json`);
+  assert.equal(q.graph.metadata.weightQuantization, 'uint8');
+  assert.match(q.warnings.join('\n'), /uint8-quantized by the TF\.js converter/);
+  assert.deepEqual((await loadModel(`${FIXTURES}tfjs/convnet/model.json`)).warnings, []);
+});
