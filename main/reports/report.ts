@@ -99,14 +99,27 @@ export function buildReport(history: History, modelId: string, goal: ResultsGoal
       if (p.edgetpuOps) blocks.push({ type: 'para', text: `${p.edgetpuOps.mapped} of ${p.edgetpuOps.total} ops run on the Edge TPU.` });
       if (r.ops?.length) blocks.push({ type: 'table', headers: ['Operator', 'Count', 'Status'], rows: r.ops.map((o) => [o.op, String(o.count), o.status]), numeric: [1] });
     }
-    for (const [kinds, title] of [[SENSITIVITY_KINDS, 'Per-layer sensitivity'], [CONFUSION_KINDS, 'Confusion matrix']] as const) {
-      const kind = kinds.find((k) => v.reportKinds.includes(k));
-      if (!kind) continue;
-      blocks.push({ type: 'heading', level: 3, text: title });
-      blocks.push(...jsonBlocks(history.getReport(v.id, kind)));
+    const sensitivity = SENSITIVITY_KINDS.find((k) => v.reportKinds.includes(k));
+    if (sensitivity) {
+      blocks.push({ type: 'heading', level: 3, text: 'Per-layer sensitivity' });
+      blocks.push(...jsonBlocks(history.getReport(v.id, sensitivity)));
+    }
+    const confusion = confusionOf(history, v.id, v.reportKinds);
+    if (confusion) {
+      blocks.push({ type: 'heading', level: 3, text: 'Confusion matrix' });
+      blocks.push(...jsonBlocks(confusion));
     }
   }
   return { title: `Edgewise report: ${model.name}`, blocks };
+}
+
+/** A stored confusion matrix, or the one in the optimize pipeline's 'evaluation' report (`variant.confusion`). */
+function confusionOf(history: History, id: string, kinds: string[]): unknown {
+  const kind = CONFUSION_KINDS.find((k) => kinds.includes(k));
+  if (kind) return history.getReport(id, kind);
+  if (!kinds.includes('evaluation')) return null;
+  const ev = history.getReport(id, 'evaluation') as { variant?: { confusion?: unknown } };
+  return ev.variant?.confusion ?? null;
 }
 
 function variantTable(points: VariantPoint[], pickId: string | null): Block {

@@ -20,7 +20,8 @@ function seed(h: History) {
     artifact: { source: new Uint8Array(1000).fill(8), kind: 'tflite' }, metrics: [{ name: 'accuracy', value: 0.979 }], benchmarks: [bench(2)],
     reports: {
       sensitivity: { layers: [{ layer: 'conv1', sqnrDb: 31.5, agreement: 0.99 }, { layer: '<dense>', sqnrDb: 12.25, agreement: 0.95 }] },
-      'confusion-matrix': { labels: ['0', '1'], matrix: [[48, 2], [1, 49]] },
+      // As the optimize pipeline stores it: the variant's confusion matrix inside its 'evaluation' report.
+      evaluation: { samples: 100, variant: { top1: 0.97, confusion: [[48, 2], [1, 49]] } },
     },
   });
   return { m, base, q };
