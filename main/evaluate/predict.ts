@@ -13,6 +13,7 @@ import { exportTflite } from '../tflite/from-ir.ts';
 import { readTflite } from '../tflite/reader.ts';
 import { TfliteInterpreter } from '../../native-bridges/tflite-runtime.ts';
 import { dequantizeAffine, quantizeAffine } from '../optimize/quantize/math.ts';
+import { badData } from './errors.ts';
 
 export interface TfliteModelFile {
   bytes: Uint8Array;
@@ -65,7 +66,7 @@ export async function predictTflite(bytes: Uint8Array, ds: Dataset, opts: Predic
   const io = ioQuant(bytes);
   const per = ds.inputShape.reduce((a, b) => a * b, 1);
   if (per !== io.input.elements) {
-    throw new Error(`Dataset "${ds.location}" gives samples of shape [${ds.inputShape.join(', ')}] (${per} values) but the model input takes ${io.input.elements} values — set the preprocessing (e.g. --size HxW) to match the model`);
+    throw badData(`Dataset "${ds.location}" gives samples of shape [${ds.inputShape.join(', ')}] (${per} values) but the model input takes ${io.input.elements} values — set the preprocessing (e.g. --size HxW) to match the model`);
   }
   const total = Math.min(ds.count, opts.limit ?? ds.count);
   const width = io.output[0]!.elements;

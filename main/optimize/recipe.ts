@@ -56,15 +56,16 @@ export const recipeSchema = z.object({
 export type Recipe = z.infer<typeof recipeSchema>;
 
 /** The default calibration method: what measured best on our models (docs/ptq.md, `npm run bench:ptq`). */
-export const DEFAULT_CALIBRATION_METHOD: Recipe['calibration']['method'] = 'mse';
+export const DEFAULT_CALIBRATION_METHOD: Recipe['calibration']['method'] = 'percentile';
+export const DEFAULT_PERCENTILE = 99.999;
 
 const BASE: Omit<Recipe, 'technique' | 'name'> = {
   version: 1,
-  calibration: { method: DEFAULT_CALIBRATION_METHOD, percentile: 99.99, samples: 500 },
+  calibration: { method: DEFAULT_CALIBRATION_METHOD, percentile: DEFAULT_PERCENTILE, samples: 500 },
   weights: { perChannel: true, perChannelDense: true, dynamicRangeMinElements: 1024 },
   io: { input: 'float32', output: 'float32' },
   integerOnly: false,
-  biasCorrection: false,
+  biasCorrection: true,
   equalization: false,
   fallback: { mode: 'none', floatOps: [], minAgreement: 0.99, maxAccuracyDrop: 0.003, maxFloatOps: 8 },
 };

@@ -8,6 +8,7 @@
 import type { Graph } from '../../model/ir.ts';
 import { Executor } from '../../model/executor.ts';
 import type { Dataset } from '../../data/index.ts';
+import { badData } from '../../evaluate/errors.ts';
 import * as tf from '@tensorflow/tfjs';
 import { Calibrator, selectRange, type Histogram, type Range, type RangeMethod } from '../quantize/calibration.ts';
 import { initCompute } from '../../../native-bridges/tfjs-backend.ts';
@@ -56,7 +57,7 @@ export function checkDatasetFits(graph: Graph, ds: Dataset): void {
   const got = ds.inputShape;
   const same = want.length === got.length && want.every((d, i) => d <= 0 || d === got[i]);
   if (!same) {
-    throw new Error(
+    throw badData(
       `Dataset "${ds.location}" gives samples of shape [${got.join(', ')}] but model input "${input.name}" expects [${want.join(', ')}]` +
         ' — set the preprocessing (e.g. --size HxW, channels) to match the model',
     );
@@ -150,7 +151,7 @@ export async function calibrate(graph: Graph, ds: Dataset, opts: CalibrateOption
     ex.dispose();
   }
   for (const [name, o] of calibrator.observers) {
-    if (o.nonFinite > 0) throw new Error(`Calibration: tensor "${name}" produced ${o.nonFinite} NaN/Inf values — check the data and preprocessing`);
+    if (o.nonFinite > 0) throw badData(`Calibration: tensor "${name}" produced ${o.nonFinite} NaN/Inf values — check the data and preprocessing`);
   }
   const means = new Map([...meanSums].map(([k, m]) => [k, m.sum.map((x) => x / m.count)]));
   return { calibrator, samples: total, floatMs, observeMs, inputs: [...graph.inputs], means };
