@@ -8,12 +8,14 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CORAL = fileURLToPath(new URL('../../../shared/fixtures/coral/', import.meta.url));
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const home = mkdtempSync(join(tmpdir(), 'edgewise-e2e-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/host/serve.ts'], {
     cwd: ROOT,
-    env: { ...process.env, EDGEWISE_HOME: home, EDGEWISE_TEST: '1' },
+    // One emulated Coral stick (USB 3, boot ROM) that runs the shared compiled MobileNet fixture (test-only, docs/coral.md).
+    env: { ...process.env, EDGEWISE_HOME: home, EDGEWISE_TEST: '1', EDGEWISE_EMULATED_CORAL: 'super', EDGEWISE_EMULATED_CORAL_MODELS: `${CORAL}mobilenet_v1_0.25_128_quant_edgetpu.tflite=${CORAL}mobilenet_v1_0.25_128_quant.tflite` },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const started = await new Promise<{ url: string; token: string }>((resolve, reject) => {
