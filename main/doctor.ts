@@ -4,7 +4,8 @@
  * compiler's --version) and never throws: a failure is a check with ok=false.
  */
 import { createRequire } from 'node:module';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import os from 'node:os';
 import type { DoctorCheck, DoctorReport } from '../preload/contract.ts';
 import { initCompute, probeComputeBackends } from '../native-bridges/tfjs-backend.ts';
@@ -12,6 +13,7 @@ import { probeTfliteRuntime } from '../native-bridges/tflite-runtime.ts';
 import { probeUsb } from '../native-bridges/usb.ts';
 import { findEdgeTpuCompiler } from './devices/compiler.ts';
 import { LATEST_VERSION, openHistory } from './history/index.ts';
+import { appRoot } from './paths.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -23,17 +25,9 @@ function packageVersion(name: string): string {
   }
 }
 
-/** Our own version, from the package.json above this file (main/ in dev, dist-main/main/ when built). */
+/** Our own version, from the app's package.json. */
 function edgewiseVersion(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = require(rel) as { name?: string; version: string };
-      if (pkg.name === 'edgewise') return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return 'unknown';
+  return (JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 function checkDataDir(dir: string): DoctorCheck {

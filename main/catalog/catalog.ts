@@ -3,12 +3,13 @@
  * with its source; unknown fields are null or empty, never guessed. Loaded and validated once per process.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { appRoot } from '../paths.ts';
 import { z } from 'zod';
 import type { CatalogModel } from '../../preload/contract.ts';
 
 export const CATALOG_VERSION = 1;
-const CATALOG_FILE = fileURLToPath(new URL('./catalog.json', import.meta.url));
+const CATALOG_FILE = join(appRoot(), 'main', 'catalog', 'catalog.json');
 
 const figure = z.strictObject({ value: z.number(), unit: z.string().min(1), setting: z.string().min(1), source: z.string().min(1) });
 const entry = z.strictObject({

@@ -5,11 +5,11 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { appRoot } from '../paths.ts';
 import type { FileHandles } from '../api/files.ts';
 import type { SampleItem } from '../../preload/contract.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = appRoot();
 
 interface SampleDef {
   id: string;
