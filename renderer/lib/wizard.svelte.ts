@@ -2,11 +2,8 @@
  * The Optimize wizard's state: what the user chose in each step and the jobs it started. Lives at module level
  * so leaving the screen (or the job outliving the view) keeps it; the jobs themselves live in the main process.
  */
-import type { ApiError, DatasetInfo, JobSummary, ModelInfo, PickedFile, Result, ResultsGoal } from '../../preload/contract.ts';
+import type { ApiError, DatasetInfo, JobSummary, ModelInfo, PickedFile, ResultsGoal } from '../../preload/contract.ts';
 import { onEvent, request } from './api.ts';
-
-// 'optimize.start' comes with the PTQ pipeline (main/optimize); until it is in the contract it is called untyped.
-const startOptimize = request as unknown as (method: 'optimize.start', args: unknown) => Promise<Result<JobSummary>>;
 
 export const STEPS = ['Model', 'Goal', 'Data', 'Plan', 'Run', 'Results', 'Deploy'] as const;
 export type StepName = (typeof STEPS)[number];
@@ -65,10 +62,9 @@ class Wizard {
   /** Overrides of the preprocessing the model implies (e.g. scale). */
   scale = $state<'unit' | 'symmetric' | 'raw'>('unit');
   plan = $state<PlanItem[]>([]);
-  method = $state<CalibrationMethod>('mse');
+  /** Range selection for int8 calibration; the pipeline's default is used unless the user picks one. */
+  method = $state<CalibrationMethod>('percentile');
   samples = $state(500);
-  biasCorrection = $state(false);
-  equalization = $state(false);
   jobIds = $state<string[]>([]);
   logs = $state<{ jobId: string; line: string }[]>([]);
   /** Set when the run ended (all jobs finished), so the Results step knows which jobs to show. */
@@ -151,12 +147,12 @@ class Wizard {
     const errors: ApiError[] = [];
     for (const item of this.plan.filter((p) => p.enabled)) {
       const needsData = PRESETS[item.preset].needsData;
-      const result = await startOptimize('optimize.start', {
-        modelId: this.model!.model.id,
+      const result = await request('optimize.start', {
+        model: this.modelFile!.handle,
         recipe: item.preset,
-        ...(needsData ? { overrides: { calibration: { method: this.method, samples: this.samples }, biasCorrection: this.biasCorrection, equalization: this.equalization } } : {}),
-        ...(this.calibration && needsData ? { calibration: { file: this.calibration.file.handle, preprocessing: { scale: this.scale } } } : {}),
-        ...(this.evaluation ? { evaluation: { file: this.evaluation.file.handle, preprocessing: { scale: this.scale } } } : {}),
+        ...(needsData ? { calibrationMethod: this.method } : {}),
+        ...(this.calibration && needsData ? { calibration: { file: this.calibration.file.handle, preprocessing: { scale: this.scale }, limit: this.samples } } : {}),
+        ...(this.evaluation ? { eval: { file: this.evaluation.file.handle, preprocessing: { scale: this.scale } } } : {}),
       });
       if (result.ok) jobs.push(result.value);
       else errors.push(result.error);
