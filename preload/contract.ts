@@ -372,6 +372,24 @@ export interface VariantPage {
   graph: { format: string; opCount: number; ops: { op: string; count: number }[]; inputs: TensorInfo[]; outputs: TensorInfo[]; quantizedTensors: TensorInfo[]; tensorCount: number; minRuntimeVersion: string | null } | null;
 }
 
+/** A picked dataset plus the preprocessing overrides shown to the user (defaults come from the model). */
+export interface OptimizeDatasetArg {
+  file: string;
+  preprocessing?: { scale?: 'unit' | 'symmetric' | 'raw'; mean?: number[]; std?: number[]; resize?: { height: number; width: number } };
+  limit?: number;
+}
+
+export interface OptimizeStartArgs {
+  /** File handle of the model (from files.pick). */
+  model: string;
+  recipe: 'fp16' | 'dynamic' | 'int8' | 'int8-edgetpu';
+  calibration?: OptimizeDatasetArg;
+  eval?: OptimizeDatasetArg;
+  /** Overrides written into the stored recipe. */
+  calibrationMethod?: 'minmax' | 'percentile' | 'mse' | 'kl';
+  fallback?: 'none' | 'auto';
+}
+
 // ---- Methods --------------------------------------------------------------------------------------------
 
 export interface ApiMethods {
@@ -416,6 +434,12 @@ export interface ApiMethods {
   'catalog.list': { args: Record<string, never>; result: { version: number; models: CatalogModel[] } };
   /** Starts a 'catalog-download' job (progress via job events; result: { modelId, variantId, path, verified }). */
   'catalog.download': { args: { id: string }; result: JobSummary };
+  /**
+   * Starts an 'optimize' job (PTQ: fp16 | dynamic | int8 | int8-edgetpu) on a picked model with picked datasets;
+   * progress via job events (stages import, calibrate, quantize, write, evaluate, benchmark, store);
+   * result: { variantIds, modelId, sizeRatio, accuracyDrop, top1Agreement, p50Ratio, warnings }.
+   */
+  'optimize.start': { args: OptimizeStartArgs; result: JobSummary };
   /** The embedded sample model and dataset, as pre-picked file handles. */
   'samples.list': { args: Record<string, never>; result: SampleItem[] };
   'settings.get': { args: Record<string, never>; result: Settings };

@@ -31,6 +31,12 @@ const preprocessing = z.strictObject({
   channels: z.number().int().min(1).max(4).optional(),
 });
 
+const optimizeDataset = z.strictObject({
+  file: id,
+  preprocessing: preprocessing.pick({ scale: true, mean: true, std: true, resize: true }).optional(),
+  limit: z.number().int().min(1).optional(),
+});
+
 export const argSchemas = {
   'app.doctor': z.strictObject({}),
   'history.listModels': historyList,
@@ -63,6 +69,14 @@ export const argSchemas = {
   'reports.export': z.strictObject({ modelId: id, format: z.enum(['html', 'markdown']), handle: id, goal: goal.optional() }),
   'catalog.list': z.strictObject({}),
   'catalog.download': z.strictObject({ id }),
+  'optimize.start': z.strictObject({
+    model: id,
+    recipe: z.enum(['fp16', 'dynamic', 'int8', 'int8-edgetpu']),
+    calibration: optimizeDataset.optional(),
+    eval: optimizeDataset.optional(),
+    calibrationMethod: z.enum(['minmax', 'percentile', 'mse', 'kl']).optional(),
+    fallback: z.enum(['none', 'auto']).optional(),
+  }),
   'samples.list': z.strictObject({}),
   'settings.get': z.strictObject({}),
   'settings.set': settingsPatchSchema,

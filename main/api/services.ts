@@ -19,6 +19,7 @@ import { DeviceService } from '../devices/service.ts';
  */
 export const JOB_KINDS: Record<string, URL> = {
   'catalog-download': new URL('../catalog/download.job.ts', import.meta.url),
+  optimize: new URL('../optimize/optimize.job.ts', import.meta.url),
 };
 
 export interface ServicesOptions {
