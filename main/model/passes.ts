@@ -60,6 +60,17 @@ export function foldConstants(graph: Graph): Graph {
 
 function foldConstantsInPlace(g: Graph): Graph {
   for (const op of [...g.ops]) {
+    // SHAPE of a tensor whose shape is fully static (no unknown batch) is a constant.
+    if (op.type === 'SHAPE') {
+      const inShape = g.tensors.get(op.inputs[0])?.shape;
+      const out = g.tensors.get(op.outputs[0]);
+      if (inShape && out && out.dtype === 'int32' && inShape.every((d) => d >= 0)) {
+        out.data = Int32Array.from(inShape);
+        out.shape = [inShape.length];
+        g.ops = g.ops.filter((o) => o !== op);
+      }
+      continue;
+    }
     if (op.inputs.length === 0 || !op.inputs.every((t) => t === '' || g.tensors.get(t)?.data)) continue;
     if (op.type === 'QUANTIZE' || op.type === 'DEQUANTIZE') continue; // kept: they define quantized storage
     const outs = op.outputs.map((o) => g.tensors.get(o)!);

@@ -73,3 +73,25 @@ test('converter-quantized tfjs weights are dequantized and reported as a warning
   assert.match(q.warnings.join('\n'), /uint8-quantized by the TF\.js converter/);
   assert.deepEqual((await loadModel(`${FIXTURES}tfjs/convnet/model.json`)).warnings, []);
 });
+
+test('.tflite files load through the TFLite reader and run in the executor (round trip of an exported fixture)', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { optimizeForExport } = await import('../../../main/model/passes.ts');
+  const { exportTflite } = await import('../../../main/tflite/from-ir.ts');
+  await initCompute();
+  const src = (await loadModel(`${FIXTURES}tfjs/blocks/model.json`)).graph;
+  const file = `${mkdtempSync(`${tmpdir()}/edgewise-rt-`)}/blocks.tflite`;
+  writeFileSync(file, exportTflite(optimizeForExport(src)));
+  const { graph, format } = await loadModel(file);
+  assert.equal(format, 'tflite');
+  const x = seededInput([null, 8, 8, 4], 1, 3);
+  const a = await execute(src, x);
+  const b = await execute(graph, x);
+  assert.ok(maxAbsDiff(a, b) < 1e-5, `round trip changed outputs by ${maxAbsDiff(a, b)}`);
+  // A real quantized model from the shared fixtures imports too (its ops keep their quantization).
+  const coral = new URL('../../../../shared/fixtures/coral/mobilenet_v1_0.25_128_quant.tflite', import.meta.url).pathname;
+  const q = await loadModel(coral);
+  assert.equal(q.format, 'tflite');
+  assert.ok(q.graph.ops.some((o) => o.type === 'DEPTHWISE_CONV_2D'));
+});

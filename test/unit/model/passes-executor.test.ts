@@ -74,6 +74,22 @@ test('constant RESHAPE is folded into a constant', async () => {
   assert.deepEqual(Array.from(folded.tensors.get('flat')!.data as Float32Array), [1, 2, 3, 4, 5, 6]);
 });
 
+test('SHAPE of a static tensor folds, and so does the RESHAPE that uses it', async () => {
+  await initCompute();
+  const b = new GraphBuilder('shape');
+  const x = b.input('x', [-1, 6]);
+  const w = b.constFloat('w', [2, 3], Float32Array.from([1, 2, 3, 4, 5, 6]));
+  const target = b.constFloat('target', [6, 1], new Float32Array(6));
+  const s = b.op('shape_of', 'SHAPE', [target], [2], {}, undefined, 'int32');
+  const w2 = b.op('reshape_w', 'RESHAPE', [w, s], [6, 1]);
+  const y = b.op('fc', 'FULLY_CONNECTED', [x, b.constFloat('fcw', [1, 6], new Float32Array(6).fill(1)), ''], [-1, 1], { fusedActivationFunction: 'NONE' });
+  const z = b.op('mul', 'MUL', [y, b.op('sum_w', 'SUM', [w2, b.constInt32('axes', [0])], [1], { keepDims: false })], [-1, 1], { fusedActivationFunction: 'NONE' });
+  b.graph.outputs.push(z);
+  const folded = foldConstants(b.graph);
+  assert.deepEqual(folded.ops.map((o) => o.type), ['FULLY_CONNECTED', 'MUL']);
+  assert.deepEqual(Array.from(folded.tensors.get('sum_w')!.data as Float32Array), [21]);
+});
+
 test('TANH is not fused (TFLite kernels would drop it)', async () => {
   const b = new GraphBuilder('tanh');
   const x = b.input('x', [-1, 3]);
