@@ -13,6 +13,7 @@ import {
 } from './protocol.ts';
 import { readEdgeTpuModel, type BufferKind, type EdgeTpuCustomOp, type EdgeTpuModel, type Executable } from './package.ts';
 import { fromDeviceOutput, toDeviceInput } from './layers.ts';
+import { CpuSegmentRunner, partitionModel, type Partition, type TpuSegment } from './partition.ts';
 
 export class EdgeTpuError extends Error {
   readonly code = 'DEVICE';
@@ -154,22 +155,37 @@ export function linkExecutable(exe: Executable): Uint8Array[] {
   });
 }
 
-export interface LoadedEdgeTpuModel {
-  model: EdgeTpuModel;
-  op: EdgeTpuCustomOp;
+/** One Edge TPU op of a loaded model: its linked executables and the state its inputs keep between calls. */
+export interface LoadedTpuPart {
+  segment: TpuSegment;
   main: { exe: Executable; instructions: Uint8Array[] };
   caching?: { exe: Executable; instructions: Uint8Array[] };
+  /** Custom-op inputs not computed at run time (constants, LSTM state): current bytes by input layer name. */
+  state: Map<string, Uint8Array>;
+}
+
+export interface LoadedEdgeTpuModel {
+  model: EdgeTpuModel;
+  /** The first (usually the only) Edge TPU op. */
+  op: EdgeTpuCustomOp;
+  /** CPU and TPU segments in execution order (a single TPU segment for fully mapped models). */
+  partition: Partition;
+  /** The TPU segments' executables, in segment order. */
+  tpu: LoadedTpuPart[];
   /** Graph input tensor names (what `invoke` takes, in order) and output names (what it returns). */
   inputNames: string[];
   outputNames: string[];
-  /** Custom-op inputs that are not graph inputs (constants, LSTM state): current bytes by tensor name. */
-  state: Map<string, Uint8Array>;
+  /** CPU segments in the TFLite runtime, created on the first `invoke`; freed by `unloadModel`. */
+  cpu?: Promise<CpuSegmentRunner[]>;
 }
 
 export interface InvokeResult {
   outputs: Uint8Array[];
   /** True when this call (re)loaded the cached parameters (the "cold" part of a first inference). */
   cachedParameters: boolean;
+  /** Wall time in the CPU segments (TFLite runtime) and in the Edge TPU segments (USB round trips) of this call. */
+  cpuMs: number;
+  tpuMs: number;
 }
 
 /** Devices owned by this process: path → owner. A second open is refused instead of resetting the first. */
@@ -186,6 +202,8 @@ export class EdgeTpuDevice {
   private faultWaiters = new Set<(e: EdgeTpuError) => void>();
   private monitor: Promise<void> | undefined;
   private cachedToken = 0n;
+  /** Caching executables whose parameters are in SRAM under `cachedToken` (co-compiled models share a token). */
+  private cachedExes = new Set<Executable>();
   private descriptorsOn = false;
   private busy: Promise<unknown> = Promise.resolve();
   thermalWarnings = 0;
@@ -514,7 +532,10 @@ export class EdgeTpuDevice {
 
   // ---- Models ------------------------------------------------------------------------------------------------------------
 
-  /** Parses and links a compiled model. Refuses models whose TFLite graph also has CPU ops (not supported yet). */
+  /**
+   * Parses, partitions and links a compiled model. Ops the compiler left on the CPU (before, between or after
+   * Edge TPU ops) become standalone models for the TFLite runtime, loaded on the first `invoke`.
+   */
   loadModel(bytesOrModel: Uint8Array | EdgeTpuModel, fileName = 'model_edgetpu.tflite'): LoadedEdgeTpuModel {
     const model = bytesOrModel instanceof Uint8Array ? readEdgeTpuModel(bytesOrModel, fileName) : bytesOrModel;
     return prepareModel(model);
@@ -522,78 +543,132 @@ export class EdgeTpuDevice {
 
   /**
    * One inference. `inputs` are the graph's input tensors (bytes, in subgraph input order); returns the graph's
-   * output tensors (bytes, TFLite layout). Runs the parameter-caching executable first when its token is not cached.
+   * output tensors (bytes, TFLite layout). Segments run in order: CPU ones in the TFLite runtime, Edge TPU ones on
+   * the stick (each runs its parameter-caching executable first when its parameters are not cached).
    */
-  invoke(m: LoadedEdgeTpuModel, inputs: Uint8Array[]): Promise<InvokeResult> {
-    return this.guarded(`Running ${m.model.fileName}`, async () => {
-      if (inputs.length !== m.inputNames.length) throw new EdgeTpuError(`${m.model.fileName} takes ${m.inputNames.length} input(s) (${m.inputNames.join(', ')}), got ${inputs.length}.`, undefined, 'input');
-      let cachedParameters = false;
-      const token = m.main.exe.parameterCachingToken;
-      if (m.caching && (token === 0n || token !== this.cachedToken)) {
-        this.cachedToken = 0n;
-        await this.runExecutable(m.caching.exe, m.caching.instructions, new Map());
-        this.cachedToken = token;
-        cachedParameters = true;
-      }
-      const byName = new Map<string, Uint8Array>(m.state);
-      m.inputNames.forEach((n, i) => byName.set(n, inputs[i]!));
-      const devIn = new Map<string, Uint8Array>();
-      for (const l of m.main.exe.inputLayers) {
-        const t = byName.get(l.name);
-        if (!t) throw new EdgeTpuError(`${m.model.fileName}: the Edge TPU input "${l.name}" has no data (it is neither a graph input nor a stored tensor).`, undefined, 'input');
+  async invoke(m: LoadedEdgeTpuModel, inputs: Uint8Array[]): Promise<InvokeResult> {
+    const fileName = m.model.fileName;
+    if (inputs.length !== m.inputNames.length) throw new EdgeTpuError(`${fileName} takes ${m.inputNames.length} input(s) (${m.inputNames.join(', ')}), got ${inputs.length}.`, undefined, 'input');
+    const values = new Map<string, Uint8Array>(m.inputNames.map((n, i) => [n, inputs[i]!]));
+    const cpu = m.partition.segments.some((s) => s.kind === 'cpu') ? await loadCpuSegments(m) : [];
+    let cachedParameters = false;
+    let cpuMs = 0;
+    let tpuMs = 0;
+    let c = 0;
+    let t = 0;
+    for (const seg of m.partition.segments) {
+      const t0 = performance.now();
+      if (seg.kind === 'cpu') {
         try {
-          devIn.set(l.name, toDeviceInput(t, l));
+          cpu[c++]!.run(values, fileName);
         } catch (e) {
-          throw new EdgeTpuError(`${m.model.fileName}: ${(e as Error).message}`, undefined, 'input');
+          throw e instanceof EdgeTpuError ? e : new EdgeTpuError((e as Error).message, 'The CPU part of the model failed in the TFLite runtime; check the model with `edgewise inspect`.', 'cpu');
         }
+        cpuMs += performance.now() - t0;
+      } else {
+        const part = m.tpu[t++]!;
+        if (await this.guarded(`Running ${fileName}`, () => this.runTpuPart(m, part, values))) cachedParameters = true;
+        tpuMs += performance.now() - t0;
       }
-      const raw = await this.runExecutable(m.main.exe, m.main.instructions, devIn);
-      const out = new Map<string, Uint8Array>();
-      for (const l of m.main.exe.outputLayers) out.set(l.name, fromDeviceOutput(raw.get(l.name)!, l));
-      // LSTM state: "<state>_variable_output" becomes the next call's "<state>" input.
-      for (const [name, bytes] of out) {
-        const s = /^(.*)_variable_output$/.exec(name)?.[1];
-        if (s && m.state.has(s)) m.state.set(s, bytes);
-      }
-      return {
-        outputs: m.outputNames.map((n) => {
-          const o = out.get(n);
-          if (!o) throw new EdgeTpuError(`${m.model.fileName}: the Edge TPU did not produce output "${n}".`);
-          return o;
-        }),
-        cachedParameters,
-      };
+    }
+    const outputs = m.outputNames.map((n) => {
+      const o = values.get(n);
+      if (!o) throw new EdgeTpuError(`${fileName}: no part of the model produced output "${n}".`);
+      return o;
     });
+    return { outputs, cachedParameters, cpuMs, tpuMs };
+  }
+
+  /** Runs one Edge TPU op: its inputs come from `values`, its outputs go back into it. Returns whether it cached parameters. */
+  private async runTpuPart(m: LoadedEdgeTpuModel, part: LoadedTpuPart, values: Map<string, Uint8Array>): Promise<boolean> {
+    const fileName = m.model.fileName;
+    let cachedParameters = false;
+    const token = part.main.exe.parameterCachingToken;
+    if (part.caching && (token === 0n || token !== this.cachedToken || !this.cachedExes.has(part.caching.exe))) {
+      if (token !== this.cachedToken) this.cachedExes.clear();
+      this.cachedToken = 0n;
+      await this.runExecutable(part.caching.exe, part.caching.instructions, new Map());
+      this.cachedToken = token;
+      this.cachedExes.add(part.caching.exe);
+      cachedParameters = true;
+    }
+    const devIn = new Map<string, Uint8Array>();
+    part.main.exe.inputLayers.forEach((l, i) => {
+      const tensor = part.segment.inputs[i]!;
+      const bytes = part.state.get(l.name) ?? values.get(tensor);
+      if (!bytes) throw new EdgeTpuError(`${fileName}: the Edge TPU input "${l.name}" (tensor '${tensor}') has no data (it is neither a graph input nor produced by an earlier part).`, undefined, 'input');
+      try {
+        devIn.set(l.name, toDeviceInput(bytes, l));
+      } catch (e) {
+        throw new EdgeTpuError(`${fileName}: ${(e as Error).message}`, undefined, 'input');
+      }
+    });
+    const raw = await this.runExecutable(part.main.exe, part.main.instructions, devIn);
+    const out = new Map<string, Uint8Array>();
+    for (const l of part.main.exe.outputLayers) out.set(l.name, fromDeviceOutput(raw.get(l.name)!, l));
+    part.segment.outputs.forEach((tensor, i) => values.set(tensor, out.get(part.main.exe.outputLayers[i]!.name)!));
+    // LSTM state: "<state>_variable_output" becomes the next call's "<state>" input.
+    for (const [name, bytes] of out) {
+      const s = /^(.*)_variable_output$/.exec(name)?.[1];
+      if (s && part.state.has(s)) part.state.set(s, bytes);
+    }
+    return cachedParameters;
   }
 }
 
-/** Links both executables and maps the custom op's tensors to the graph's inputs, outputs and stored state. */
+/** Loads the model's CPU segments in the TFLite runtime once (shared by concurrent first calls). */
+function loadCpuSegments(m: LoadedEdgeTpuModel): Promise<CpuSegmentRunner[]> {
+  m.cpu ??= (async () => {
+    const runners: CpuSegmentRunner[] = [];
+    try {
+      for (const s of m.partition.segments) if (s.kind === 'cpu') runners.push(await CpuSegmentRunner.create(s, m.model.fileName));
+    } catch (e) {
+      runners.forEach((r) => r.dispose());
+      m.cpu = undefined;
+      throw new EdgeTpuError((e as Error).message, 'The CPU part of the model cannot run in the TFLite runtime here.', 'unsupported');
+    }
+    return runners;
+  })();
+  return m.cpu;
+}
+
+/** Frees the TFLite runtime memory of a model's CPU segments (a no-op for fully mapped models). */
+export async function unloadModel(m: LoadedEdgeTpuModel): Promise<void> {
+  const cpu = m.cpu;
+  m.cpu = undefined;
+  for (const r of (await cpu?.catch(() => [])) ?? []) r.dispose();
+}
+
+/**
+ * Partitions the model and links every Edge TPU op's executables. Custom-op input/output i ↔ the executable's
+ * input/output layer i (layer names equal tensor names in compiler output, but the position is what counts).
+ */
 export function prepareModel(model: EdgeTpuModel): LoadedEdgeTpuModel {
   const { tflite, fileName } = model;
-  if (model.customOps.length !== 1)
-    throw new EdgeTpuError(`${fileName} has ${model.customOps.length} Edge TPU subgraphs; running more than one per model is not supported yet.`, undefined, 'unsupported');
-  const op = model.customOps[0]!;
-  const sg = tflite.subgraphs[op.subgraph]!;
-  if (sg.operators.length !== 1) {
-    const cpu = sg.operators.filter((_, i) => i !== op.operatorIndex).map((o) => tflite.operatorCodes[o.opcodeIndex]?.customCode ?? tflite.operatorCodes[o.opcodeIndex]?.builtin);
-    throw new EdgeTpuError(`${fileName} also has ${cpu.length} CPU op(s) (${[...new Set(cpu)].join(', ')}) around the Edge TPU part; running mixed models on the stick is not supported yet.`,
-      'Deploy a model whose operations all map to the Edge TPU (check with `edgewise inspect <model> --edgetpu`).', 'unsupported');
-  }
-  const state = new Map<string, Uint8Array>();
-  for (const ti of op.inputs) {
-    if (ti < 0 || sg.inputs.includes(ti)) continue;
-    const t = sg.tensors[ti]!;
-    const data = tflite.buffers[t.buffer];
-    const size = t.shape.reduce((a, b) => a * b, 1) * (t.type === 'INT16' ? 2 : t.type === 'INT32' || t.type === 'FLOAT32' ? 4 : 1);
-    state.set(t.name, data && data.length ? data.slice() : new Uint8Array(size));
-  }
-  return {
-    model,
-    op,
-    main: { exe: op.main, instructions: linkExecutable(op.main) },
-    ...(op.caching ? { caching: { exe: op.caching, instructions: linkExecutable(op.caching) } } : {}),
-    inputNames: sg.inputs.map((i) => sg.tensors[i]!.name),
-    outputNames: sg.outputs.map((i) => sg.tensors[i]!.name),
-    state,
-  };
+  const partition = partitionModel(model);
+  const sg = tflite.subgraphs[0]!;
+  const computed = new Set<number>([...sg.inputs, ...sg.operators.flatMap((o) => o.outputs)]);
+  const tpu = partition.segments.filter((s): s is TpuSegment => s.kind === 'tpu').map((segment): LoadedTpuPart => {
+    const { op } = segment;
+    const where = `${fileName}: Edge TPU op ${op.operatorIndex}`;
+    if (op.main.inputLayers.length !== segment.inputs.length)
+      throw new EdgeTpuError(`${where} has ${segment.inputs.length} input tensor(s) but its executable has ${op.main.inputLayers.length} input layer(s).`, 'Recompile the model with edgetpu_compiler.', 'unsupported');
+    if (op.main.outputLayers.length < segment.outputs.length)
+      throw new EdgeTpuError(`${where} has ${segment.outputs.length} output tensor(s) but its executable has only ${op.main.outputLayers.length} output layer(s).`, 'Recompile the model with edgetpu_compiler.', 'unsupported');
+    const state = new Map<string, Uint8Array>();
+    op.inputs.filter((ti) => ti >= 0).forEach((ti, i) => {
+      if (computed.has(ti)) return;
+      const t = sg.tensors[ti]!;
+      const data = tflite.buffers[t.buffer];
+      const size = t.shape.reduce((a, b) => a * b, 1) * (t.type === 'INT16' ? 2 : t.type === 'INT32' || t.type === 'FLOAT32' ? 4 : 1);
+      state.set(op.main.inputLayers[i]!.name, data && data.length ? data.slice() : new Uint8Array(size));
+    });
+    return {
+      segment,
+      main: { exe: op.main, instructions: linkExecutable(op.main) },
+      ...(op.caching ? { caching: { exe: op.caching, instructions: linkExecutable(op.caching) } } : {}),
+      state,
+    };
+  });
+  return { model, op: model.customOps[0]!, partition, tpu, inputNames: partition.inputs, outputNames: partition.outputs };
 }

@@ -201,9 +201,10 @@ test('the emulator parses bulk-out as a byte stream: headers merged with payload
   // Now drive the stick by hand like libredgetpu/coralmicro would: one merged stream, cut into 7-byte pieces.
   const dev2 = await EdgeTpuDevice.open(backend, stick.path, { timeoutMs: 2000 });
   const h = (dev2 as unknown as { h: import('../../native-bridges/usb.ts').UsbDeviceHandle }).h;
-  const exe = m.main.exe;
-  const parts: Uint8Array[] = [encodeHeader(m.main.instructions[0]!.length, 0), m.main.instructions[0]!];
-  const caching = m.caching!;
+  const { main, caching: cachingPart } = m.tpu[0]!;
+  const exe = main.exe;
+  const parts: Uint8Array[] = [encodeHeader(main.instructions[0]!.length, 0), main.instructions[0]!];
+  const caching = cachingPart!;
   const stream = [encodeHeader(caching.instructions[0]!.length, 0), caching.instructions[0]!, encodeHeader(caching.exe.parameters.length, 2), caching.exe.parameters, ...parts];
   const { toDeviceInput, fromDeviceOutput } = await import('../../main/devices/layers.ts');
   for (const l of exe.inputLayers) {
