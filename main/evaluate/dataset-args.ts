@@ -4,7 +4,7 @@
  * preprocessing is part of the dataset record and is shown to the user.
  */
 import { existsSync } from 'node:fs';
-import { openDataset, preprocessingForModel, expectedRange, type Dataset, type Preprocessing, type ScaleMode } from '../data/index.ts';
+import { detectKind, openDataset, preprocessingForModel, expectedRange, type Dataset, type Preprocessing, type ScaleMode } from '../data/index.ts';
 import type { Graph } from '../model/ir.ts';
 
 export interface DatasetArgs {
@@ -51,13 +51,17 @@ export function preprocessingFromArgs(graph: Graph, a: DatasetArgs): Preprocessi
 export async function openDatasetFor(graph: Graph, a: DatasetArgs): Promise<Dataset> {
   const p = preprocessingFromArgs(graph, a);
   const input = graph.tensors.get(graph.inputs[0]!);
-  // Vector models (CSV, npy features) take no image preprocessing.
-  const isImage = (input?.shape.length ?? 0) === 4;
-  const preprocessing = isImage ? p : { scale: p.scale, channelOrder: p.channelOrder, ...(p.mean ? { mean: p.mean } : {}), ...(p.std ? { std: p.std } : {}) };
+  // Resizing applies to images in a folder or IDX file for an image model; arrays (.npy/.npz/CSV) are taken as
+  // they are, so a shape mismatch is reported against the model's input instead of being resized away.
+  const kind = detectKind(a.location);
+  const isImage = (input?.shape.length ?? 0) === 4 && (kind === 'image-folder' || kind === 'idx');
+  const preprocessing: Preprocessing = isImage
+    ? p
+    : { scale: a.scale === undefined && kind !== 'idx' ? 'raw' : p.scale, channelOrder: p.channelOrder, ...(p.mean ? { mean: p.mean } : {}), ...(p.std ? { std: p.std } : {}) };
   let labelsPath = a.labels;
   if (labelsPath === undefined && /-images-idx3-ubyte$/.test(a.location)) {
     const guess = a.location.replace(/-images-idx3-ubyte$/, '-labels-idx1-ubyte');
     if (existsSync(guess)) labelsPath = guess;
   }
-  return openDataset({ location: a.location, labelsPath, preprocessing, limit: a.limit, modelRange: expectedRange(preprocessing as Preprocessing) });
+  return openDataset({ location: a.location, kind, labelsPath, preprocessing, limit: a.limit, modelRange: expectedRange(preprocessing) });
 }
