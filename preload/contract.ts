@@ -165,6 +165,11 @@ export interface DeployResult {
   agreement: { checked: boolean; agree: boolean; maxAbsDiff: number | null; detail: string };
   warnings: string[];
   benchmarkId?: string;
+  /**
+   * How the model was split: ops the compiler left on the CPU run in the TFLite runtime around the Edge TPU
+   * op(s). Times are per inference (first call, and the warm median), CPU and Edge TPU parts separately.
+   */
+  parts?: { description: string; cpuSegments: number; tpuSegments: number; coldCpuMs: number; coldTpuMs: number; warmCpuP50Ms: number; warmTpuP50Ms: number };
 }
 
 // ---- Results, comparison, catalog, samples, settings (main/results, main/catalog, main/reports, main/settings) -----

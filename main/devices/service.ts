@@ -8,21 +8,28 @@ import { basename, dirname, join } from 'node:path';
 import type { DeployArgs, DeployResult, DeviceSummary, DoctorCheck } from '../../preload/contract.ts';
 import { getUsbBackend, isCoral, probeUsb, udevFix, watchDevices, type UsbBackend } from '../../native-bridges/usb.ts';
 import type { History } from '../history/index.ts';
-import { EdgeTpuDevice, EdgeTpuError, ensureFirmware, isOwned } from './edgetpu.ts';
+import { EdgeTpuDevice, EdgeTpuError, ensureFirmware, isOwned, prepareModel, unloadModel } from './edgetpu.ts';
+import { describePartition, runtimeArray } from './partition.ts';
 import { findFirmware, syntheticTestFirmware } from './firmware.ts';
 import { findEdgeTpuCompiler } from './compiler.ts';
 import { readEdgeTpuModel } from './package.ts';
 
 export type { DeployArgs, DeployResult, DeviceSummary };
 
-/** pycoral's benchmark seeds its random input with 12345; we use a small deterministic generator the same way. */
-function randomBytes(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
+/**
+ * pycoral's benchmark seeds its random input with 12345; we use a small deterministic generator the same way.
+ * Integer tensors get random bytes; float tensors (inputs of a CPU part before the Edge TPU) values in [-1, 1).
+ */
+function randomInput(count: number, type: string, seed: number): Uint8Array {
   let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    b[i] = s >>> 24;
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24;
+  if (type === 'FLOAT32') {
+    const f = new Float32Array(count);
+    for (let i = 0; i < count; i++) f[i] = next() / 128 - 1;
+    return new Uint8Array(f.buffer);
   }
+  const b = new Uint8Array(count * (TYPE_BYTES[type] ?? 1));
+  for (let i = 0; i < b.length; i++) b[i] = next();
   return b;
 }
 
@@ -108,6 +115,7 @@ export class DeviceService {
     const backend = await this.backendP;
     const { bytes, fileName, twin, variantId } = this.resolveModel(args);
     const model = readEdgeTpuModel(bytes, fileName);
+    const loaded = prepareModel(model); // partitions and links: model errors surface before the stick is touched
     const sticks = (await backend.list()).filter((d) => isCoral(d.info));
     const path = args.device ?? sticks[0]?.info.path;
     if (!path) {
@@ -122,26 +130,45 @@ export class DeviceService {
       const fw = await ensureFirmware(backend, path, () => this.firmwareBytes(args.firmware, backend));
       if (fw.loaded) progress(`Firmware loaded in ${fw.ms.toFixed(0)} ms.`);
       dev = await EdgeTpuDevice.open(backend, path, { onWarning: (w) => warnings.push(w) });
-      const loaded = dev.loadModel(model);
       const sg = model.tflite.subgraphs[0]!;
       const inputs = sg.inputs.map((ti, i) => {
         const t = sg.tensors[ti]!;
-        return randomBytes(t.shape.reduce((a, b) => a * b, 1) * (TYPE_BYTES[t.type] ?? 1), 12345 + i);
+        return randomInput(t.shape.reduce((a, b) => a * b, 1), t.type, 12345 + i);
       });
+      const segments = loaded.partition.segments;
+      const cpuSegments = segments.filter((x) => x.kind === 'cpu').length;
+      if (cpuSegments) progress(`${basename(fileName)} runs in ${segments.length} parts: ${describePartition(loaded.partition)}.`);
       progress(`Running ${basename(fileName)} ${runs + 1} times…`);
       let t0 = performance.now();
       const first = await dev.invoke(loaded, inputs);
       const coldMs = performance.now() - t0;
       const times: number[] = [];
+      const cpuTimes: number[] = [];
+      const tpuTimes: number[] = [];
       for (let i = 0; i < runs; i++) {
         t0 = performance.now();
-        await dev.invoke(loaded, inputs);
+        const r = await dev.invoke(loaded, inputs);
         times.push(performance.now() - t0);
+        cpuTimes.push(r.cpuMs);
+        tpuTimes.push(r.tpuMs);
       }
       await dev.close();
       dev = undefined;
+      await unloadModel(loaded);
       const agreement = await compareWithCpu(twin, inputs, first.outputs);
       times.sort((a, b) => a - b);
+      cpuTimes.sort((a, b) => a - b);
+      tpuTimes.sort((a, b) => a - b);
+      // CPU parts (TFLite runtime) and Edge TPU parts (USB round trips) timed separately; their sum ≤ the total.
+      const parts: NonNullable<DeployResult['parts']> = {
+        description: describePartition(loaded.partition),
+        cpuSegments,
+        tpuSegments: segments.length - cpuSegments,
+        coldCpuMs: first.cpuMs,
+        coldTpuMs: first.tpuMs,
+        warmCpuP50Ms: percentile(cpuTimes, 50),
+        warmTpuP50Ms: percentile(tpuTimes, 50),
+      };
       const mean = times.reduce((a, b) => a + b, 0) / times.length;
       const info = sticks.find((s) => s.info.path === path)?.info ?? (await backend.list()).find((s) => s.info.path === path)?.info;
       const result: DeployResult = {
@@ -160,13 +187,14 @@ export class DeviceService {
         throughputPerSec: 1000 / mean,
         agreement,
         warnings,
+        parts,
       };
       this.lastError.delete(path);
       if (variantId && this.opts.history) {
         const deviceId = this.opts.history.recordDevice({ kind: 'coral-usb', portPath: path, vendorId: 0x18d1, productId: 0x9302, firmwareState: 'loaded', linkSpeed: result.linkSpeed }).id;
         result.benchmarkId = this.opts.history.addBenchmark(variantId, {
           runtime: 'edgetpu-usb', deviceId, coldMs, warmMinMs: result.warmMinMs, warmP50Ms: result.warmP50Ms, warmP90Ms: result.warmP90Ms, warmP99Ms: result.warmP99Ms, runs,
-          environment: { linkSpeed: result.linkSpeed, devicePath: path, backend: backend.name, throughputPerSec: result.throughputPerSec, outputsAgree: agreement.agree, maxAbsDiff: agreement.maxAbsDiff, thermalWarnings: warnings.length },
+          environment: { linkSpeed: result.linkSpeed, devicePath: path, backend: backend.name, throughputPerSec: result.throughputPerSec, outputsAgree: agreement.agree, maxAbsDiff: agreement.maxAbsDiff, thermalWarnings: warnings.length, parts },
         }).id;
       }
       return result;
@@ -175,6 +203,7 @@ export class DeviceService {
       throw e;
     } finally {
       await dev?.close();
+      await unloadModel(loaded);
     }
   }
 
@@ -209,28 +238,48 @@ export class DeviceService {
   }
 }
 
-/** Runs the CPU twin in the TFLite runtime on the same inputs; outputs agree when every byte is within 1 LSB. */
+/**
+ * Runs the CPU twin in the TFLite runtime on the same inputs. Integer outputs agree when every element is within
+ * 1 quantization step; float outputs (after a CPU DEQUANTIZE) when every value is within one 8-bit step of the
+ * output's range, (max − min) / 255 — what a 1-step difference on the Edge TPU becomes after dequantization.
+ */
 async function compareWithCpu(twin: Uint8Array | undefined, inputs: Uint8Array[], device: Uint8Array[]): Promise<DeployResult['agreement']> {
   if (!twin) return { checked: false, agree: false, maxAbsDiff: null, detail: 'No CPU model to compare with (give --cpu-twin, or deploy a compiled variant whose parent is the uncompiled model).' };
   const { TfliteInterpreter } = await import('../../native-bridges/tflite-runtime.ts');
   const cpu = await TfliteInterpreter.create(twin);
   try {
-    inputs.forEach((b, i) => cpu.setInput(i, cpu.inputs[i]?.dtype === 'int8' ? new Int8Array(b.buffer, b.byteOffset, b.length) : b));
+    if (cpu.inputs.length !== inputs.length || cpu.outputs.length !== device.length)
+      return { checked: true, agree: false, maxAbsDiff: null, detail: `the CPU model has ${cpu.inputs.length} input(s) and ${cpu.outputs.length} output(s), the compiled model ${inputs.length} and ${device.length}` };
+    inputs.forEach((b, i) => cpu.setInput(i, runtimeArray(cpu.inputs[i]!.dtype, b)));
     cpu.invoke();
     let max = 0;
-    const signed = cpu.outputs.map((o) => o.dtype === 'int8');
+    let agree = true;
     device.forEach((d, i) => {
-      const o = cpu.output(i);
-      const c = new Uint8Array(o.buffer, o.byteOffset, o.byteLength);
-      if (c.length !== d.length) max = Infinity;
-      for (let k = 0; k < Math.min(c.length, d.length); k++) {
-        const a = signed[i] ? (d[k]! << 24) >> 24 : d[k]!;
-        const b = signed[i] ? (c[k]! << 24) >> 24 : c[k]!;
-        max = Math.max(max, Math.abs(a - b));
+      const dtype = cpu.outputs[i]!.dtype;
+      const c = cpu.output(i);
+      if (d.length !== c.byteLength) {
+        max = Infinity;
+        agree = false;
+        return;
       }
+      const dv = runtimeArray(dtype, d);
+      let lo = Infinity;
+      let hi = -Infinity;
+      let diff = 0;
+      for (let k = 0; k < c.length; k++) {
+        const x = Number(c[k]!);
+        lo = Math.min(lo, x);
+        hi = Math.max(hi, x);
+        diff = Math.max(diff, Math.abs(Number(dv[k]!) - x));
+      }
+      const tolerance = dtype === 'float32' ? (hi - lo) / 255 + 1e-6 : 1;
+      if (!(diff <= tolerance)) agree = false;
+      max = Math.max(max, diff);
     });
-    const agree = max <= 1;
-    return { checked: true, agree, maxAbsDiff: Number.isFinite(max) ? max : null, detail: agree ? `device outputs equal the CPU runtime's within ${max} quantization step(s)` : `device outputs differ from the CPU runtime's by up to ${max} quantization steps` };
+    return {
+      checked: true, agree, maxAbsDiff: Number.isFinite(max) ? max : null,
+      detail: agree ? `device outputs equal the CPU runtime's within ${max} (quantization steps for integer outputs)` : `device outputs differ from the CPU runtime's by up to ${max}`,
+    };
   } finally {
     cpu.dispose();
   }

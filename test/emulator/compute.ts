@@ -5,6 +5,7 @@
  */
 import { TfliteInterpreter } from '../../native-bridges/tflite-runtime.ts';
 import { flipSign, tensorBytes } from '../../main/devices/layers.ts';
+import { runtimeArray } from '../../main/devices/partition.ts';
 import type { Executable } from '../../main/devices/package.ts';
 import type { ComputeFn, EmulatedModelSpec } from './coral-stick.ts';
 
@@ -20,10 +21,7 @@ export async function twinCompute(twin: Uint8Array): Promise<ComputeFn> {
     for (const [i, t] of interp.inputs.entries()) {
       const data = inputs.get(t.name);
       if (!data) return out; // the twin needs an input the TPU part does not get: cannot compute
-      const dst = t.dtype === 'int8' ? new Int8Array(data.buffer, data.byteOffset, data.byteLength)
-        : t.dtype === 'int16' ? new Int16Array(data.slice().buffer)
-        : data;
-      interp.setInput(i, dst);
+      interp.setInput(i, runtimeArray(t.dtype, data));
     }
     interp.invoke();
     interp.outputs.forEach((t, i) => out.set(t.name, asBytes(interp.output(i))));

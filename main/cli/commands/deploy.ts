@@ -42,6 +42,7 @@ export const deploy: CliCommand = {
       `${r.model} on ${r.device} (${r.linkSpeed === 'super' ? 'USB 3' : r.linkSpeed === 'high' ? 'USB 2' : r.linkSpeed})${r.firmwareLoaded ? `, firmware loaded in ${r.firmwareMs.toFixed(0)} ms` : ''}`,
       `cold (first inference, parameter caching): ${f(r.coldMs)} ms`,
       `warm over ${r.runs} runs: p50 ${f(r.warmP50Ms)} ms, p90 ${f(r.warmP90Ms)} ms, min ${f(r.warmMinMs)} ms; ${r.throughputPerSec.toFixed(1)} inferences/s`,
+      ...(r.parts && r.parts.cpuSegments ? [`parts: ${r.parts.description}; warm p50 CPU ${f(r.parts.warmCpuP50Ms)} ms + Edge TPU ${f(r.parts.warmTpuP50Ms)} ms`] : []),
       `outputs vs CPU runtime: ${r.agreement.checked ? (r.agreement.agree ? 'agree' : 'DIFFER') + ` (${r.agreement.detail})` : r.agreement.detail}`,
       ...r.warnings.map((w) => `warning: ${w}`),
       ...(r.benchmarkId ? [`stored as benchmark ${r.benchmarkId} of variant ${r.variantId}`] : []),
