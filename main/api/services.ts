@@ -45,6 +45,8 @@ export interface Services {
 
 export function createServices(options: ServicesOptions): Services {
   const history = openHistory(options.dataDir);
+  // Orphan artifact files left by a crash mid-write or mid-delete (only files older than 10 minutes).
+  history.collectGarbage();
   const events = new EventHub();
   const jobs = new JobRunner({ history, workerModules: { ...JOB_KINDS, ...options.workerModules } });
   const devices = new DeviceService({ history });
