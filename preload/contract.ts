@@ -395,6 +395,30 @@ export interface OptimizeStartArgs {
   fallback?: 'none' | 'auto';
 }
 
+/** What "Re-run with changes" may change in a stored recipe (flat; everything else stays as recorded). */
+export interface RecipeChanges {
+  /** Name of the new variant (default: the old name plus what changed). */
+  name?: string;
+  calibrationMethod?: 'minmax' | 'percentile' | 'mse' | 'kl';
+  /** For the 'percentile' method, e.g. 99.99. */
+  percentile?: number;
+  /** Representative samples used for calibration. */
+  samples?: number;
+  perChannel?: boolean;
+  biasCorrection?: boolean;
+  equalization?: boolean;
+  fallback?: 'none' | 'auto';
+}
+
+export interface RerunArgs {
+  /** The variant whose recorded recipe is the starting point. */
+  id: string;
+  changes: RecipeChanges;
+  /** Other data than the original job used (picked-file handles); default: the data of the job that built the variant. */
+  calibration?: OptimizeDatasetArg;
+  eval?: OptimizeDatasetArg;
+}
+
 // ---- Methods --------------------------------------------------------------------------------------------
 
 export interface ApiMethods {
@@ -445,6 +469,11 @@ export interface ApiMethods {
    * result: { variantIds, modelId, sizeRatio, accuracyDrop, top1Agreement, p50Ratio, warnings }.
    */
   'optimize.start': { args: OptimizeStartArgs; result: JobSummary };
+  /**
+   * Re-runs a variant's recipe with changes on the same model file: an 'optimize' job (as optimize.start) whose
+   * variant is stored under the same model, next to the original.
+   */
+  'history.rerun': { args: RerunArgs; result: JobSummary };
   /** The embedded sample model and dataset, as pre-picked file handles. */
   'samples.list': { args: Record<string, never>; result: SampleItem[] };
   'settings.get': { args: Record<string, never>; result: Settings };

@@ -12,6 +12,7 @@ import { listSamples } from '../catalog/samples.ts';
 import { loadSettings, saveSettings } from '../settings.ts';
 import { inspectDatasetFile, inspectModelFile, modelInputShape, variantPage } from './inspect.ts';
 import { optimizeJobParams } from '../optimize/ptq/api-params.ts';
+import { rerun } from './rerun.ts';
 
 type Implementations = {
   [M in ApiMethod]: (args: ArgsOf<M>, services: Services) => Promise<ResultOf<M>> | ResultOf<M>;
@@ -54,6 +55,7 @@ export const handlers: Implementations = {
   'catalog.list': () => loadCatalog(),
   'catalog.download': ({ id }, s) => s.jobs.submit('catalog-download', { entry: catalogEntry(id) }),
   'optimize.start': (a, s) => s.jobs.submit('optimize', optimizeJobParams(a, s.files)),
+  'history.rerun': (a, s) => rerun(s, a),
   'samples.list': (_args, s) => listSamples(s.files),
   'settings.get': (_args, s) => loadSettings(s.dataDir),
   'settings.set': (patch, s) => saveSettings(s.dataDir, patch),

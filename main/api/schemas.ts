@@ -9,6 +9,7 @@ import { settingsPatchSchema } from '../settings.ts';
 
 const id = z.string().min(1).max(200);
 const goal = z.enum(['size', 'cpu-speed', 'edgetpu', 'custom']);
+const calibrationMethod = z.enum(['minmax', 'percentile', 'mse', 'kl']);
 const jobState = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted']);
 
 const historyList = z.strictObject({
@@ -74,8 +75,23 @@ export const argSchemas = {
     recipe: z.enum(['fp16', 'dynamic', 'int8', 'int8-edgetpu']),
     calibration: optimizeDataset.optional(),
     eval: optimizeDataset.optional(),
-    calibrationMethod: z.enum(['minmax', 'percentile', 'mse', 'kl']).optional(),
+    calibrationMethod: calibrationMethod.optional(),
     fallback: z.enum(['none', 'auto']).optional(),
+  }),
+  'history.rerun': z.strictObject({
+    id,
+    changes: z.strictObject({
+      name: z.string().trim().min(1).max(200).optional(),
+      calibrationMethod: calibrationMethod.optional(),
+      percentile: z.number().gt(50).lte(100).optional(),
+      samples: z.number().int().min(1).max(1_000_000).optional(),
+      perChannel: z.boolean().optional(),
+      biasCorrection: z.boolean().optional(),
+      equalization: z.boolean().optional(),
+      fallback: z.enum(['none', 'auto']).optional(),
+    }),
+    calibration: optimizeDataset.optional(),
+    eval: optimizeDataset.optional(),
   }),
   'samples.list': z.strictObject({}),
   'settings.get': z.strictObject({}),

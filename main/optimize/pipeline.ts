@@ -10,9 +10,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Dataset } from '../data/index.ts';
 import { datasetRecord } from '../data/index.ts';
-import { openHistory, sha256Hex } from '../history/index.ts';
+import { openHistory } from '../history/index.ts';
 import type { NewBenchmark, NewMetric } from '../history/types.ts';
-import { parameterCount } from '../model/ir.ts';
 import { loadAsTflite, predictTflite, type Predictions } from '../evaluate/predict.ts';
 import { agreement, type AccuracyReport, type AgreementReport } from '../evaluate/metrics.ts';
 import { scorePredictions } from '../evaluate/evaluate.ts';
@@ -21,6 +20,7 @@ import { openDatasetFor, type DatasetArgs } from '../evaluate/dataset-args.ts';
 import { resolveRecipe, parseRecipe, type Recipe } from './recipe.ts';
 import { buildVariant, type PtqReport } from './ptq/build.ts';
 import { withCode } from '../evaluate/errors.ts';
+import { recordSourceModel } from '../model/source-model.ts';
 
 export const OPTIMIZE_STAGES = ['import', 'calibrate', 'quantize', 'write', 'evaluate', 'benchmark', 'store'] as const;
 export type OptimizeStage = (typeof OPTIMIZE_STAGES)[number];
@@ -155,16 +155,8 @@ function storeResult(
   // One transaction: the model, datasets, float parent and the variant appear together or not at all.
   try {
     return h.transaction(() => {
-    const sourceBytes = model.loaded.format === 'tflite' ? model.bytes : undefined;
-    const sha = sha256Hex(sourceBytes ?? model.bytes);
-    const existing = h.listModels({ search: basename(model.loaded.sourceFile), limit: 500 }).items.find((m) => m.sha256 === sha && m.path === model.loaded.sourceFile);
-    const graph = model.graph;
-    const io = (names: string[]) => names.map((n) => ({ name: n, shape: graph.tensors.get(n)?.shape, dtype: graph.tensors.get(n)?.dtype }));
-    const m = existing ?? h.addModel({
-      name: basename(model.loaded.sourceFile) === 'model.json' ? basename(resolve(model.loaded.sourceFile, '..')) : basename(model.loaded.sourceFile),
-      format: model.loaded.format, path: model.loaded.sourceFile, sha256: sha,
-      inputs: io(graph.inputs), outputs: io(graph.outputs), parameterCount: parameterCount(graph),
-    });
+    // The same record the wizard's import step (models.inspect) and `edgewise convert` make: one model per source file content.
+    const m = recordSourceModel(h, model.loaded);
     const evalRecord = evalData ? h.addDataset(datasetRecord(evalData)) : undefined;
     if (calibration) h.addDataset(datasetRecord(calibration, 'calibration'));
     let floatVariant = h.variantsOfModel(m.id).find((v) => v.name === 'float' && v.parentId === null);

@@ -15,7 +15,8 @@ export interface OptimizeJobParams {
   eval?: DatasetArgs;
 }
 
-function datasetArg(d: OptimizeDatasetArg, files: FileHandles): DatasetArgs {
+/** A picked dataset (handle + overrides) → the pipeline's dataset arguments. */
+export function datasetArg(d: OptimizeDatasetArg, files: FileHandles): DatasetArgs {
   const p = d.preprocessing ?? {};
   return {
     location: files.resolve(d.file, 'dataset'),
