@@ -1,9 +1,8 @@
 // End-to-end float fidelity: import → optimizeForExport → exportTflite → the real TFLite runtime, compared with the
 // SOURCE model run in tfjs (and the IR executor with it), on 20 inputs per model, for every generated fixture in every
-// format and for the trained MNIST CNN. Bound: max |Δ| ≤ 1e-4 · max|reference| + 1e-5.
+// format (the MNIST sample model is in fidelity-mnist.test.ts). Bound: max |Δ| ≤ 1e-4 · max|reference| + 1e-5.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { initCompute } from '../../native-bridges/tfjs-backend.ts';
 import { loadModel } from '../../main/model/load.ts';
 import {
@@ -45,15 +44,4 @@ test('generated fixtures (tfjs layers, uint8/float16 tfjs, .keras, .h5, graph mo
     assert.ok(r.executor <= r.tol, `${c.path}: executor vs source max |Δ| ${r.executor} > ${r.tol}`);
     assert.ok(r.tflite <= r.tol, `${c.path}: TFLite vs source max |Δ| ${r.tflite} > ${r.tol}`);
   }
-});
-
-test('MNIST CNN sample model: TFLite export matches tfjs', { skip: !existsSync(`${FIXTURES}mnist-cnn/model.json`) && 'run scripts/train-mnist.ts' }, async () => {
-  await initCompute();
-  const r = await checkFidelity({
-    path: `${FIXTURES}mnist-cnn/model.json`,
-    inputShape: [null, 28, 28, 1],
-    reference: async (x, s) => predict(await loadLayersReference(`${FIXTURES}mnist-cnn/model.json`), x, s),
-  }, N);
-  assert.ok(r.executor <= r.tol, `MNIST: executor vs tfjs ${r.executor}`);
-  assert.ok(r.tflite <= r.tol, `MNIST: TFLite vs tfjs ${r.tflite}`);
 });
