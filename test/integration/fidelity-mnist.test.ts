@@ -18,6 +18,7 @@ test('MNIST CNN sample model: TFLite export matches tfjs', { skip: !existsSync(`
     inputShape: [null, 28, 28, 1],
     reference: async (x, s) => predict(await loadLayersReference(`${FIXTURES}mnist-cnn/model.json`), x, s),
   }, N);
+  console.log(`MNIST: executor ${r.executor.toExponential(1)}, TFLite ${r.tflite.toExponential(1)} (tolerance ${r.tol.toExponential(1)})`);
   assert.ok(r.executor <= r.tol, `MNIST: executor vs tfjs ${r.executor}`);
   assert.ok(r.tflite <= r.tol, `MNIST: TFLite vs tfjs ${r.tflite}`);
 });

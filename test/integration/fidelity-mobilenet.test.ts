@@ -17,6 +17,7 @@ test('nsfwjs MobileNetV2: executor and TFLite export match tfjs on 20 images', a
     reference: (x, s) => predict(reference, x, s),
   }, 20);
   reference.dispose();
+  console.log(`MobileNetV2: executor ${r.executor.toExponential(1)}, TFLite ${r.tflite.toExponential(1)} (tolerance ${r.tol.toExponential(1)})`);
   assert.ok(r.executor <= r.tol, `executor vs tfjs max |Δ| ${r.executor} > ${r.tol}`);
   assert.ok(r.tflite <= r.tol, `TFLite vs tfjs max |Δ| ${r.tflite} > ${r.tol}`);
 });

@@ -41,6 +41,7 @@ test('generated fixtures (tfjs layers, uint8/float16 tfjs, .keras, .h5, graph mo
   assert.ok(all.length >= 19);
   for (const c of all) {
     const r = await checkFidelity({ ...c, path: `${FIXTURES}${c.path}` }, N);
+    console.log(`${c.path}: executor ${r.executor.toExponential(1)}, TFLite ${r.tflite.toExponential(1)} (tolerance ${r.tol.toExponential(1)})`);
     assert.ok(r.executor <= r.tol, `${c.path}: executor vs source max |Δ| ${r.executor} > ${r.tol}`);
     assert.ok(r.tflite <= r.tol, `${c.path}: TFLite vs source max |Δ| ${r.tflite} > ${r.tol}`);
   }
