@@ -1,7 +1,7 @@
 /**
  * Graph passes that turn an imported graph into what the TFLite writer expects. Each takes a Graph and returns
  * a new one (the input is never mutated; each has an in-place twin the pipeline uses). `optimizeForExport` applies:
- *   foldConstants → removeIdentities → foldBatchNorm → lowerBatchNorm → fuseActivations → pruneUnusedTensors.
+ *   foldConstants → removeIdentities → foldBatchNorm → foldBiasAdd → lowerBatchNorm → fuseActivations → pruneUnusedTensors.
  */
 import type { ActivationFn, Graph, Op } from './ir.ts';
 import { cloneGraph, validateGraph } from './ir.ts';
@@ -169,6 +169,40 @@ function foldBatchNormInPlace(g: Graph): Graph {
   return pruneUnusedTensors(g);
 }
 
+/**
+ * Folds `ADD(conv_like(x), c)` with a constant per-channel vector `c` into the producer's bias (TF graph models
+ * emit Conv2D + BiasAdd as two nodes). Same conditions as BN folding: no fused activation, a single reader.
+ */
+export function foldBiasAdd(graph: Graph): Graph {
+  return foldBiasAddInPlace(cloneGraph(graph));
+}
+
+function foldBiasAddInPlace(g: Graph): Graph {
+  for (const add of [...g.ops]) {
+    if (add.type !== 'ADD' || (add.attrs.fusedActivationFunction ?? 'NONE') !== 'NONE') continue;
+    const [a, b] = add.inputs;
+    const [x, c] = g.tensors.get(a)?.data ? [b, a] : [a, b];
+    const cT = g.tensors.get(c);
+    const prod = producers(g).get(x);
+    if (!prod || !BN_FOLD_TARGETS.has(prod.type) || (prod.attrs.fusedActivationFunction ?? 'NONE') !== 'NONE') continue;
+    if (!(cT?.data instanceof Float32Array) || cT.quant) continue;
+    const ch = g.tensors.get(x)!.shape.at(-1)!;
+    if (cT.data.length !== ch || (cT.shape.length > 1 && cT.shape.slice(0, -1).some((d) => d !== 1))) continue;
+    if ((consumers(g).get(x) ?? []).length !== 1 || g.outputs.includes(x)) continue;
+    const biasIdx = prod.type === 'TRANSPOSE_CONV' ? 3 : 2;
+    const old = prod.inputs[biasIdx] ? g.tensors.get(prod.inputs[biasIdx])?.data : undefined;
+    if (old !== undefined && !(old instanceof Float32Array)) continue;
+    const bias = new Float32Array(ch);
+    for (let i = 0; i < ch; i++) bias[i] = (old ? old[i] : 0) + cT.data[i];
+    const name = uniqueName(g, `${prod.name}/bias_folded`);
+    g.tensors.set(name, { name, shape: [ch], dtype: 'float32', data: bias });
+    while (prod.inputs.length <= biasIdx) prod.inputs.push('');
+    prod.inputs[biasIdx] = name;
+    bypass(g, add, x, add.outputs[0]);
+  }
+  return pruneUnusedTensors(g);
+}
+
 /** Any BATCH_NORM left (e.g. after an ADD or on an input) becomes MUL + ADD with per-channel constants. */
 export function lowerBatchNorm(graph: Graph): Graph {
   return lowerBatchNormInPlace(cloneGraph(graph));
@@ -239,6 +273,7 @@ export function optimizeForExport(graph: Graph): Graph {
   g = foldConstantsInPlace(g);
   g = removeIdentitiesInPlace(g);
   g = foldBatchNormInPlace(g);
+  g = foldBiasAddInPlace(g);
   g = lowerBatchNormInPlace(g);
   g = fuseActivationsInPlace(g);
   g = pruneUnusedTensors(g);

@@ -90,6 +90,16 @@ test('SHAPE of a static tensor folds, and so does the RESHAPE that uses it', asy
   assert.deepEqual(Array.from(folded.tensors.get('sum_w')!.data as Float32Array), [21]);
 });
 
+test('graph-model Conv2D + BiasAdd becomes one CONV_2D with the bias folded in', async () => {
+  const { graph } = await loadModel(`${FIXTURES}tfjs-graph/convnet/model.json`);
+  assert.ok(graph.ops.some((o) => o.name === 'c2b' && o.type === 'ADD'));
+  const opt = optimizeForExport(graph);
+  assert.ok(!opt.ops.some((o) => o.name === 'c2b'), 'the BiasAdd is gone');
+  const c2 = opt.ops.find((o) => o.name === 'c2')!;
+  assert.equal(c2.outputs[0], 'c2b', 'the conv now produces the BiasAdd output');
+  assert.notDeepEqual(Array.from(opt.tensors.get(c2.inputs[2])!.data as Float32Array), [0, 0, 0, 0]);
+});
+
 test('TANH is not fused (TFLite kernels would drop it)', async () => {
   const b = new GraphBuilder('tanh');
   const x = b.input('x', [-1, 3]);
