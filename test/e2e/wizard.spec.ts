@@ -25,6 +25,12 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.emulateMedia({ colorScheme: 'light' });
 }
 
+/** Info toasts fade after a few seconds; a screenshot should not catch one half-way over the content. */
+async function dismissToasts(page: Page): Promise<void> {
+  const buttons = page.getByRole('button', { name: 'Dismiss notification' });
+  while ((await buttons.count()) > 0) await buttons.first().click({ timeout: 1000 }).catch(() => {});
+}
+
 /** Whether the optimize pipeline's API method exists yet (it lands with main/optimize). */
 async function hasOptimize(): Promise<boolean> {
   const { argSchemas } = await import('../../main/api/schemas.ts');
@@ -181,7 +187,7 @@ test.describe('optimize runs (need the optimize pipeline)', () => {
     await expect(page.getByTestId('calibration-data')).toContainText('samples');
     await page.getByRole('button', { name: 'Next' }).click();
     for (const name of ['float16', 'Full integer (int8)']) await expect(page.getByRole('checkbox', { name })).toBeChecked();
-    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
     const runs = page.getByTestId('run-row');
     await expect(runs).toHaveCount(2);
     await shoot(page, 'wizard-run');
@@ -191,7 +197,26 @@ test.describe('optimize runs (need the optimize pipeline)', () => {
     await expect(table).toContainText('int8');
     await expect(table).toContainText('fp16');
     await expect(table).toContainText(/\d+\.\d+ %/);
-    await expect(page.getByTestId('recommendation')).toBeVisible();
+    await expect(table).toContainText(/\d+(\.\d+)? ms/);
+    await expect(table).toContainText(/\d+ KB/);
+    await expect(page.getByTestId('recommendation')).toContainText('Recommended:');
+    await expect(table.getByText('recommended')).toBeVisible();
+    // The numbers on screen are the stored measurements: both variants under the sample model with real accuracy
+    // on the 300 labelled sample images, a size and a CPU benchmark.
+    const stored = await withHistory((h) => {
+      const model = h.listModels({ search: 'mnist-cnn' }).items[0]!;
+      return h.variantsOfModel(model.id).map((v) => ({ name: v.name, parent: v.parentId, detail: h.getVariantDetail(v.id) }));
+    });
+    for (const name of ['fp16', 'int8']) {
+      const v = stored.find((x) => x.name === name);
+      expect(v, `${name} stored`).toBeTruthy();
+      expect(v!.parent, `${name} has the float model as parent`).toBe(stored.find((x) => x.name === 'float')!.detail.id);
+      const accuracy = v!.detail.metrics.find((m) => m.name === 'accuracy')!.value;
+      expect(accuracy, `${name} accuracy`).toBeGreaterThan(0.95);
+      expect(v!.detail.artifact!.size).toBeGreaterThan(0);
+      expect(v!.detail.benchmarks[0]!.warmP50Ms).toBeGreaterThan(0);
+    }
+    await dismissToasts(page);
     await shoot(page, 'wizard-results');
     expect(app.problems).toEqual([]);
   });
@@ -209,10 +234,16 @@ test.describe('optimize runs (need the optimize pipeline)', () => {
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('checkbox', { name: 'Dynamic range' }).uncheck();
-    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
     const run = page.getByTestId('run-row');
+    // Cancel while it runs (not merely queued): the worker has to stop cooperatively and store nothing.
+    await expect(run).toHaveAttribute('data-state', 'running');
     await run.getByRole('button', { name: /^Cancel/ }).click();
     await expect(run).toHaveAttribute('data-state', 'cancelled', { timeout: 20_000 });
+    await expect(run.getByText('Cancelled', { exact: true })).toBeVisible();
+    // Through the history: the job is recorded as cancelled and nothing was stored (the pipeline writes only in its last stage).
+    const job = await withHistory((h) => h.listJobs({}).find((j) => j.kind === 'optimize' && j.state !== 'completed'));
+    expect(job?.state).toBe('cancelled');
     expect(await withHistory((h) => h.listVariants({}).total)).toBe(before);
     expect(modelName).toBeTruthy();
     expect(app.problems).toEqual([]);
