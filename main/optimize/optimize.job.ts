@@ -5,6 +5,7 @@
  * stores nothing. The pipeline is deterministic for a given recipe and data, so a resumed job simply reruns it.
  */
 import type { JobContext } from '../jobs/types.ts';
+import { initJobCompute } from '../jobs/compute.ts';
 import { OPTIMIZE_STAGES, runOptimize, type OptimizeParams, type OptimizeStage } from './pipeline.ts';
 
 export interface OptimizeJobResult {
@@ -21,6 +22,8 @@ export interface OptimizeJobResult {
 const WEIGHT: Record<OptimizeStage, number> = { import: 0.05, calibrate: 0.45, quantize: 0.1, write: 0.02, evaluate: 0.2, benchmark: 0.15, store: 0.03 };
 
 export async function run(params: OptimizeParams, ctx: JobContext): Promise<OptimizeJobResult> {
+  // The backend chosen in Settings, selected before the pipeline first touches tfjs.
+  ctx.log((await initJobCompute(ctx.dataDir)).line);
   const r = await runOptimize(params, {
     dataDir: ctx.dataDir,
     signal: ctx.signal,

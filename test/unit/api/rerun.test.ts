@@ -91,3 +91,29 @@ test('history.rerun builds the changed recipe as a sibling under the same model,
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('optimize jobs use the compute backend chosen in Settings, and explain one that is not available', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'edgewise-compute-'));
+  const services = createServices({ dataDir: join(dir, 'data') });
+  const api = createApi(services);
+  // An explicit EDGEWISE_BACKEND (tests, debugging) would win over the setting: this test is about the setting.
+  const forced = process.env.EDGEWISE_BACKEND;
+  delete process.env.EDGEWISE_BACKEND;
+  try {
+    const model = services.files.register(BLOCKS, 'model');
+    ok(await call(api, 'settings.set', { computeBackend: 'cpu', threads: 4 }));
+    const job = await services.jobs.wait(ok(await call(api, 'optimize.start', { model: model.handle, recipe: 'fp16' })).id);
+    assert.equal(job.state, 'completed', job.error ?? '');
+    const log = services.jobs.detail(job.id).logTail.join('\n');
+    assert.match(log, /compute backend: cpu \(from Settings\), 1 thread \(the 4-thread setting does not apply/);
+
+    ok(await call(api, 'settings.set', { computeBackend: 'tensorflow' }));
+    const failed = await services.jobs.wait(ok(await call(api, 'optimize.start', { model: model.handle, recipe: 'fp16' })).id);
+    assert.equal(failed.state, 'failed');
+    assert.match(failed.error ?? '', /compute backend "tensorflow" chosen in Settings is not available.*Choose "Automatic" in Settings/);
+  } finally {
+    if (forced !== undefined) process.env.EDGEWISE_BACKEND = forced;
+    await services.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
