@@ -16,6 +16,7 @@ import type * as H5 from 'h5wasm';
 import { initCompute } from '../native-bridges/tfjs-backend.ts';
 import { fileSaveHandler } from '../main/model/tfjs-io.ts';
 import { writeHdf5 } from '../main/model/hdf5.ts';
+import { kerasV3WeightPaths } from '../main/model/importers/keras-v3.ts';
 import { toFloat16 } from '../main/optimize/quantize/float16.ts';
 
 const OUT = fileURLToPath(new URL('../test/fixtures/models/', import.meta.url));
@@ -236,18 +237,27 @@ function dataset(g: H5.Group, name: string, v: { shape: number[]; data: Float32A
   g.create_dataset({ name, data: v.data, shape: v.shape, dtype: '<f' });
 }
 
-/** Keras 3 model.weights.h5: layers/<name>/vars/<i> (nested models: layers/<outer>/layers/<inner>/vars/<i>). */
-function writeKeras3Weights(f: H5.File, tree: LayerWeights[]): void {
-  const walk = (parent: H5.Group, nodes: LayerWeights[]) => {
-    const layersG = parent.create_group('layers');
+/**
+ * Keras 3 model.weights.h5: every layer's variables at `<path>/vars/<i>`, where the path is positional by class
+ * (`layers/conv2d`, `layers/conv2d_1`, nested `layers/functional/layers/dense`), as Keras's saving_lib writes it.
+ */
+function writeKeras3Weights(f: H5.File, tree: LayerWeights[], config3: Json): void {
+  const paths = kerasV3WeightPaths(config3);
+  const ensure = (path: string): H5.Group => {
+    let g: H5.Group = f;
+    for (const part of path.split('/')) g = (g.get(part) as H5.Group | null) ?? g.create_group(part);
+    return g;
+  };
+  const walk = (nodes: LayerWeights[], prefix: string[]) => {
     for (const n of nodes) {
-      const g = layersG.create_group(n.name);
-      const vars = g.create_group('vars');
+      const h5 = paths.get([...prefix, n.name].join('/'));
+      if (!h5) throw new Error(`fixture writer: no Keras 3 weight path for ${[...prefix, n.name].join('/')}`);
+      const vars = ensure(`${h5}/vars`);
       n.vars.forEach((v, i) => dataset(vars, String(i), v));
-      if (n.layers) walk(g, n.layers);
+      if (n.layers) walk(n.layers, [...prefix, n.name]);
     }
   };
-  walk(f, tree);
+  walk(tree, []);
   f.create_group('optimizer').create_group('vars');
   f.create_group('vars');
 }
@@ -300,7 +310,7 @@ async function writeKerasFormats(name: string, model: tf.LayersModel): Promise<v
     model.layers.map((l) => l.name)));
   writeFileSync(`${OUT}h5/${name}.h5`, h5);
   const cfg3 = toKeras3(topo, shapeLookup(model));
-  const weights = await writeHdf5((f) => writeKeras3Weights(f, tree));
+  const weights = await writeHdf5((f) => writeKeras3Weights(f, tree, cfg3));
   const zip = zipSync({
     'metadata.json': strToU8(JSON.stringify({ keras_version: '3.6.0', date_saved: '2026-11-24@00:00:00' })),
     'config.json': strToU8(JSON.stringify({ ...cfg3, compile_config: null, build_config: { input_shape: model.inputs[0].shape } })),
@@ -342,7 +352,7 @@ async function writeKerasExtras(): Promise<void> {
   writeFileSync(`${OUT}keras/keras_extras.keras`, zipSync({
     'metadata.json': strToU8(JSON.stringify({ keras_version: '3.6.0', date_saved: '2026-11-24@00:00:00' })),
     'config.json': strToU8(JSON.stringify(cfg3)),
-    'model.weights.h5': await writeHdf5((f) => writeKeras3Weights(f, tree)),
+    'model.weights.h5': await writeHdf5((f) => writeKeras3Weights(f, tree, cfg3)),
   }));
 }
 

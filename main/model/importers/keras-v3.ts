@@ -1,7 +1,8 @@
 /**
  * Keras 3 `.keras` archive → IR. The archive is a zip holding config.json (the model config), metadata.json
- * (keras_version, date_saved) and model.weights.h5, where each layer's weights sit at `layers/<name>/vars/<i>`
- * in creation order (nested models: `layers/<outer>/layers/<inner>/vars/<i>`).
+ * (keras_version, date_saved) and model.weights.h5, where each layer's variables sit at
+ * `layers/<snake_case(class)>[_n]/vars/<i>` in creation order — addressed by position and class, not layer name
+ * (nested models: `layers/functional/layers/dense/vars/<i>`); see kerasV3WeightPaths.
  */
 import { unzipSync } from 'fflate';
 import type { Graph } from '../ir.ts';
@@ -68,15 +69,18 @@ function importKerasV3Core(bytes: Uint8Array, file: string): Graph {
   }
   const h = openHdf5Sync(entries['model.weights.h5'], `${file}!model.weights.h5`);
   try {
+    const paths = kerasV3WeightPaths(config);
     const source: KerasWeightSource = {
       get(path, _className, names) {
-        const base = path.map((p) => `layers/${p}`).join('/');
-        for (const root of [base, `_layer_checkpoint_dependencies/${path.join('/_layer_checkpoint_dependencies/')}`]) {
+        const base = paths.get(path.join('/'));
+        if (!base) return names.map(() => undefined);
+        // Keras 2.13 wrote the same tree under `_layer_checkpoint_dependencies` (Keras's loader falls back the same way).
+        for (const root of [base, base.replaceAll('layers', '_layer_checkpoint_dependencies')]) {
           const vars = h.file.get(`${root}/vars`) as { keys(): string[] } | null;
           if (!vars || typeof vars.keys !== 'function') continue;
           const count = vars.keys().length;
           if (count !== names.length) {
-            throw new ModelImportError(file, `layer "${path.join('/')}" has ${count} weights in model.weights.h5, its config implies ${names.length} (${names.join(', ')})`);
+            throw new ModelImportError(file, `layer "${path.join('/')}" has ${count} weights at ${root}/vars in model.weights.h5, its config implies ${names.length} (${names.join(', ')})`);
           }
           return names.map((_, i) => readFloatDataset(h.file, `${root}/vars/${i}`, file));
         }
@@ -91,4 +95,36 @@ function importKerasV3Core(bytes: Uint8Array, file: string): Graph {
   } finally {
     h.close();
   }
+}
+
+/** Keras's `naming.to_snake_case` (e.g. Conv2D → conv2d, BatchNormalization → batch_normalization, ReLU → re_lu). */
+export function kerasSnakeCase(className: string): string {
+  return className.replace(/\W+/g, '').replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+/**
+ * Where each layer's weights live in model.weights.h5. Keras 3 addresses layers by position, NOT by name: each
+ * model's `layers` list is saved as `layers/<snake_case(class)>[_<n>]`, the counter running per class name in list
+ * order (keras/src/saving/saving_lib.py, _save_container_state). Returns "outer/inner" layer-name paths → h5 paths.
+ */
+export function kerasV3WeightPaths(config: any): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (model: any, namePrefix: string[], h5Prefix: string) => {
+    const layers: any[] = Array.isArray(model?.config) ? model.config : model?.config?.layers ?? [];
+    const used = new Map<string, number>();
+    for (const l of layers) {
+      // Sequential.layers leaves out its InputLayer (Functional keeps it; it has no weights either way).
+      if (model.class_name === 'Sequential' && l.class_name === 'InputLayer') continue;
+      const base = kerasSnakeCase(String(l.class_name));
+      const n = used.get(base);
+      used.set(base, n === undefined ? 0 : n + 1);
+      const seg = n === undefined ? base : `${base}_${n + 1}`;
+      const name = String(l.name ?? l.config?.name);
+      const h5 = `${h5Prefix}layers/${seg}`;
+      out.set([...namePrefix, name].join('/'), h5);
+      if (['Functional', 'Sequential', 'Model'].includes(l.class_name)) walk(l, [...namePrefix, name], `${h5}/`);
+    }
+  };
+  walk(config, [], '');
+  return out;
 }

@@ -95,3 +95,21 @@ test('.tflite files load through the TFLite reader and run in the executor (roun
   assert.equal(q.format, 'tflite');
   assert.ok(q.graph.ops.some((o) => o.type === 'DEPTHWISE_CONV_2D'));
 });
+
+test('Keras 3 weight paths are positional by class name, as keras/src/saving/saving_lib.py writes them', async () => {
+  const { kerasV3WeightPaths, kerasSnakeCase } = await import('../../../main/model/importers/keras-v3.ts');
+  assert.deepEqual(['Conv2D', 'BatchNormalization', 'ReLU', 'PReLU', 'DepthwiseConv2D', 'Conv2DTranspose', 'GlobalAveragePooling2D', 'UpSampling2D']
+    .map(kerasSnakeCase), ['conv2d', 'batch_normalization', 're_lu', 'p_re_lu', 'depthwise_conv2d', 'conv2d_transpose', 'global_average_pooling2d', 'up_sampling2d']);
+  const { unzipSync } = await import('fflate');
+  const { readFileSync } = await import('node:fs');
+  const cfg = (name: string) => JSON.parse(new TextDecoder().decode(unzipSync(readFileSync(`${FIXTURES}keras/${name}.keras`))['config.json']));
+  const conv = kerasV3WeightPaths(cfg('convnet'));
+  assert.equal(conv.get('c1'), 'layers/conv2d');
+  assert.equal(conv.get('bn2'), 'layers/batch_normalization_1');
+  assert.equal(conv.get('c2'), 'layers/conv2d_1');
+  assert.equal(conv.get('relu6_1'), 'layers/re_lu');
+  const nested = kerasV3WeightPaths(cfg('nested'));
+  assert.equal(nested.get('inner_seq/ic'), 'layers/sequential/layers/conv2d');
+  assert.equal(nested.get('inner_fn/idense'), 'layers/functional/layers/dense');
+  assert.equal(nested.get('nout'), 'layers/dense');
+});
