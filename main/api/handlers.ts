@@ -44,7 +44,8 @@ export const handlers: Implementations = {
     }),
   'history.variantPage': ({ id }, s) => variantPage(s.history, id),
 
-  'results.summary': (args, s) => resultsSummary(s.history, args),
+  // The Settings accuracy budget unless the caller gives one.
+  'results.summary': (args, s) => resultsSummary(s.history, { maxAccuracyDrop: loadSettings(s.dataDir).maxAccuracyDropPoints / 100, ...args }),
   'history.compare': ({ ids }, s) => compareVariants(s.history, ids),
   'history.delete': ({ id, withDescendants }, s) => s.history.deleteVariant(id, { withDescendants: withDescendants ?? false }),
   'history.exportArtifact': ({ id, handle }, s) => ({ ...exportArtifact(s.history, id, s.files.resolve(handle, 'export')), name: s.files.nameOf(handle) }),

@@ -96,6 +96,14 @@ class Wizard {
     return Math.round(total);
   }
 
+  /** A new run starts from the Settings defaults (goal, calibration method). */
+  async loadDefaults(): Promise<void> {
+    const r = await request('settings.get', {});
+    if (!r.ok || this.model || this.step !== 0) return;
+    this.method = r.value.defaultCalibrationMethod;
+    this.setGoal(r.value.defaultGoal);
+  }
+
   reset(): void {
     this.step = 0;
     this.model = null;
@@ -106,6 +114,7 @@ class Wizard {
     this.jobIds = [];
     this.logs = [];
     this.finished = false;
+    void this.loadDefaults();
   }
 
   /** Collects live log lines of this wizard's jobs (the jobs store keeps only the latest state). */

@@ -1,7 +1,10 @@
 // Page object for the app shell, shared by the e2e specs.
 import { expect } from '@playwright/test';
 import type { Page } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
 import type { EdgewiseApi } from '../../preload/contract.ts';
+
+export const SCREENSHOTS = 'test-results/screenshots';
 
 /** What page.evaluate callbacks see on the page's global (tests type-check without the DOM lib). */
 export type PageGlobals = typeof globalThis & { edgewise?: EdgewiseApi; crossOriginIsolated: boolean };
@@ -66,3 +69,20 @@ export class AppShell {
     return this.page.getByRole('button', { name: /^Jobs:/ });
   }
 }
+
+/** Full-page screenshots at the test's viewport (1280×800) in light and dark: `<name>-light.png`, `<name>-dark.png`. */
+export async function shoot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await page.screenshot({ path: `${SCREENSHOTS}/${name}-${colorScheme}.png`, fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+/** Info toasts fade after a few seconds; a screenshot should not catch one half-way over the content. */
+export async function dismissToasts(page: Page): Promise<void> {
+  const buttons = page.getByRole('button', { name: 'Dismiss notification' });
+  while ((await buttons.count()) > 0) await buttons.first().click({ timeout: 1000 }).catch(() => {});
+}
+

@@ -4,32 +4,16 @@
 // Screenshots of each screen go to test-results/screenshots/ in light and dark.
 import { test, expect } from '@playwright/test';
 import type { Page } from '@playwright/test';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { AppShell, hostPost } from './app.page.ts';
+import { AppShell, dismissToasts, hostPost, shoot, SCREENSHOTS } from './app.page.ts';
 import { CORAL } from './global-setup.ts';
 
-const SCREENSHOTS = 'test-results/screenshots';
 /** The sample model (samples.list) is the trained MNIST CNN fixture; specs that need it say so when it is missing. */
 const SAMPLE_MODEL = new URL('../fixtures/models/mnist-cnn/model.json', import.meta.url);
 const NO_SAMPLE = !existsSync(SAMPLE_MODEL);
-mkdirSync(SCREENSHOTS, { recursive: true });
-
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    await page.screenshot({ path: `${SCREENSHOTS}/${name}-${colorScheme}.png`, fullPage: true });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
-
-/** Info toasts fade after a few seconds; a screenshot should not catch one half-way over the content. */
-async function dismissToasts(page: Page): Promise<void> {
-  const buttons = page.getByRole('button', { name: 'Dismiss notification' });
-  while ((await buttons.count()) > 0) await buttons.first().click({ timeout: 1000 }).catch(() => {});
-}
 
 /** Whether the optimize pipeline's API method exists yet (it lands with main/optimize). */
 async function hasOptimize(): Promise<boolean> {
