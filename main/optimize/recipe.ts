@@ -30,6 +30,11 @@ export const recipeSchema = z.object({
     perChannel: z.boolean(),
     /** Per-channel FULLY_CONNECTED weights (older TFLM / some NPUs need per-tensor). */
     perChannelDense: z.boolean(),
+    /**
+     * int8: run FULLY_CONNECTED as a 1×1 CONV_2D (same function; int8 FC is not XNNPACK-accelerated in the TFLite
+     * WASM runtime, int8 conv is). Off for the Edge TPU preset, whose compiler maps FC natively.
+     */
+    denseAsConv: z.boolean(),
     /** Dynamic range: weights with fewer elements stay float. */
     dynamicRangeMinElements: z.number().int().positive(),
   }).strict(),
@@ -62,7 +67,7 @@ export const DEFAULT_PERCENTILE = 99.999;
 const BASE: Omit<Recipe, 'technique' | 'name'> = {
   version: 1,
   calibration: { method: DEFAULT_CALIBRATION_METHOD, percentile: DEFAULT_PERCENTILE, samples: 500 },
-  weights: { perChannel: true, perChannelDense: true, dynamicRangeMinElements: 1024 },
+  weights: { perChannel: true, perChannelDense: true, denseAsConv: true, dynamicRangeMinElements: 1024 },
   io: { input: 'float32', output: 'float32' },
   integerOnly: false,
   biasCorrection: true,
@@ -81,7 +86,10 @@ export function presetRecipe(preset: RecipePreset): Recipe {
       return { ...base, technique: 'int8', name: 'int8' };
     case 'int8-edgetpu':
       // The Edge TPU runs only integer ops with integer I/O; uint8 I/O matches the Coral examples.
-      return { ...base, technique: 'int8', name: 'int8-edgetpu', io: { input: 'uint8', output: 'uint8' }, integerOnly: true };
+      return {
+        ...base, technique: 'int8', name: 'int8-edgetpu', io: { input: 'uint8', output: 'uint8' }, integerOnly: true,
+        weights: { ...base.weights, denseAsConv: false },
+      };
   }
 }
 

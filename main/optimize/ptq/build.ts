@@ -13,6 +13,7 @@ import { quantizeDynamicRangeGraph } from './dynamic-range.ts';
 import { quantizeInt8, type OpDecision } from './int8.ts';
 import { calibrate, checkDatasetFits, rangesFor } from './calibrate.ts';
 import { equalizeGraph, type EqualizationReport } from './equalize.ts';
+import { denseAsConv } from './dense-as-conv.ts';
 import { autoFallback, layerSensitivity, type FallbackStep, type LayerSensitivity } from '../sensitivity.ts';
 import { predictTflite } from '../../evaluate/predict.ts';
 import type { RangeMethod } from '../quantize/calibration.ts';
@@ -44,6 +45,8 @@ export interface PtqReport {
   quantizedOps?: number;
   floatOps?: OpDecision[];
   equalization?: EqualizationReport;
+  /** FULLY_CONNECTED ops written as 1×1 CONV_2D. */
+  denseAsConv?: string[];
   sensitivity?: LayerSensitivity[];
   fallback?: { met: boolean; steps: FallbackStep[] };
   warnings: string[];
@@ -79,6 +82,11 @@ export async function buildVariant(floatGraph: Graph, recipe: Recipe, opts: Buil
     if (!ds) throw new Error(`Recipe "${recipe.name}" (full integer) needs a representative dataset: pass --calibration <dataset>`);
     checkDatasetFits(graph, ds);
     warnings.push(...ds.warnings.map((w) => `calibration data: ${w}`));
+    if (recipe.weights.denseAsConv) {
+      const d = denseAsConv(graph);
+      graph = d.graph;
+      report.denseAsConv = d.rewritten;
+    }
     if (recipe.equalization) {
       const eq = equalizeGraph(graph);
       graph = eq.graph;
