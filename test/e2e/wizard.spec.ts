@@ -202,6 +202,26 @@ test.describe('optimize runs (need the optimize pipeline)', () => {
     }
     await dismissToasts(page);
     await shoot(page, 'wizard-results');
+
+    // Re-run int8 with changes from its variant page: a new sibling under the same model, the original untouched.
+    await table.getByRole('row', { name: /int8/ }).getByRole('button', { name: 'Open' }).click();
+    const variantPage = page.getByTestId('variant-page');
+    await expect(variantPage.getByRole('heading', { name: 'int8' })).toBeVisible();
+    await variantPage.getByRole('button', { name: 'Re-run with changes…' }).click();
+    const rerun = page.getByTestId('rerun');
+    await rerun.getByLabel('Calibration method').selectOption('minmax');
+    await rerun.getByLabel('Calibration samples').fill('100');
+    await rerun.getByRole('button', { name: 'Start re-run' }).click();
+    await expect(rerun.getByTestId('rerun-status')).toHaveAttribute('data-state', 'completed', { timeout: 60_000 });
+    await dismissToasts(page);
+    await shoot(page, 'variant-rerun');
+    await rerun.getByRole('button', { name: 'Open the new variant' }).click();
+    await expect(variantPage.getByRole('heading', { name: 'int8 (minmax, 100 samples)' })).toBeVisible();
+    await expect(variantPage).toContainText('"method": "minmax"');
+    await expect(variantPage.getByRole('navigation', { name: 'Lineage' }).getByRole('button', { name: 'float' })).toBeVisible();
+    await shoot(page, 'variant-page-real');
+    const siblings = await withHistory((h) => h.variantsOfModel(h.listModels({ search: 'mnist-cnn' }).items[0]!.id).map((v) => v.name).sort());
+    expect(siblings).toEqual(['float', 'fp16', 'int8', 'int8 (minmax, 100 samples)']);
     expect(app.problems).toEqual([]);
   });
 
