@@ -2,8 +2,10 @@
  * Per-layer sensitivity of a quantized variant, measured in the REAL TFLite runtime: the int8 graph is exported
  * with every quantized activation as an extra output, run on check samples, dequantized and compared with the
  * float executor's value of the same tensor. Metrics (quantize/metrics.ts): SQNR in dB and RMSE / scale (the
- * TFLite QuantizationDebugger metric: ≈ 0.29 is pure rounding noise, > 0.7 is suspicious). Errors accumulate
- * along the graph, as in the debugger's layer metrics, so a layer is blamed for its output as the model sees it.
+ * TFLite QuantizationDebugger metric: ≈ 0.29 is pure rounding noise, > 0.7 is suspicious). Both accumulate along
+ * the graph (as the debugger's) and would blame late layers for damage done upstream, so layers are ranked by the
+ * SQNR they LOSE in the runtime (input SQNR − output SQNR). `localSqnrDb` (the float activation on the layer's own
+ * output grid) separates range problems from weight/kernel problems in the report.
  *
  * `autoFallback` keeps the most sensitive layers in float (1, 2, 4, … of them) until an agreement or accuracy
  * target is met, producing a valid mixed float/int8 model.
@@ -12,7 +14,7 @@ import type { Graph } from '../model/ir.ts';
 import { Executor } from '../model/executor.ts';
 import { exportTflite } from '../tflite/from-ir.ts';
 import { TfliteInterpreter } from '../../native-bridges/tflite-runtime.ts';
-import { quantizeAffine, dequantizeAffine } from './quantize/math.ts';
+import { quantizeAffine, dequantizeAffine, fakeQuantize } from './quantize/math.ts';
 import { RMSE_OVER_SCALE_SUSPICIOUS } from './quantize/metrics.ts';
 import type { Dataset } from '../data/index.ts';
 import { predictTflite } from '../evaluate/predict.ts';
@@ -23,35 +25,49 @@ export interface LayerSensitivity {
   type: string;
   tensor: string;
   sqnrDb: number;
+  /** SQNR of the op's input minus SQNR of its output in the runtime (NaN when the input was not measured). */
+  sqnrLossDb: number;
+  /**
+   * SQNR of the float activation against itself on this op's int8 output grid: the error the layer's own range and
+   * scale cause on exact inputs, independent of upstream damage. Low values point at a range problem, which a
+   * float fallback cannot fix (the next int8 op requantizes to the same grid): change the calibration instead.
+   */
+  localSqnrDb: number;
   rmseOverScale: number;
   scale: number;
   /** rmseOverScale above the debugger's 0.7 threshold. */
   suspicious: boolean;
 }
 
-/** Per-layer errors over the first `samples` samples of `ds`, most sensitive (highest RMSE/scale) first. */
+/** Per-layer errors over the first `samples` samples of `ds`, most sensitive (largest SQNR loss) first. */
 export async function layerSensitivity(floatGraph: Graph, quantGraph: Graph, ds: Dataset, samples = 16): Promise<LayerSensitivity[]> {
-  const producers = new Map<string, { op: string; type: string }>();
-  for (const op of quantGraph.ops) for (const o of op.outputs) producers.set(o, { op: op.name, type: op.type });
-  const names = [...producers.keys()].filter((n) => {
+  const producers = new Map<string, { op: string; type: string; inputs: string[] }>();
+  for (const op of quantGraph.ops) for (const o of op.outputs) producers.set(o, { op: op.name, type: op.type, inputs: op.inputs });
+  // Each measured int8 tensor and the float tensor holding the same value: op outputs keep their names; a QUANTIZE
+  // of a float tensor measures how much the quantization of that tensor alone costs.
+  const floatOf = new Map<string, string>();
+  for (const [n, p] of producers) {
     const q = quantGraph.tensors.get(n);
-    const f = floatGraph.tensors.get(n);
-    const p = producers.get(n)!;
-    return q?.dtype === 'int8' && q.quant?.scale.length === 1 && f?.dtype === 'float32' && !f.data && p.type !== 'QUANTIZE';
-  });
+    if (q?.dtype !== 'int8' || q.quant?.scale.length !== 1) continue;
+    const f = p.type === 'QUANTIZE' ? p.inputs[0]! : n;
+    const ft = floatGraph.tensors.get(f);
+    if (ft?.dtype === 'float32' && !ft.data) floatOf.set(n, f);
+  }
+  const names = [...floatOf.keys()];
   if (!names.length) return [];
   const probe: Graph = { ...quantGraph, outputs: [...quantGraph.outputs, ...names.filter((n) => !quantGraph.outputs.includes(n))] };
   const it = await TfliteInterpreter.create(exportTflite(probe));
   const ex = new Executor(floatGraph);
   const n = Math.min(samples, ds.count);
   const signal = new Float64Array(names.length);
+  const localNoise = new Float64Array(names.length);
   const noise = new Float64Array(names.length);
   const count = new Float64Array(names.length);
   const input = quantGraph.tensors.get(quantGraph.inputs[0]!)!;
   const inType = input.dtype === 'int8' || input.dtype === 'uint8' ? input.dtype : null;
   try {
     const x = await ds.batch(0, n);
-    const floats = await ex.runData({ [floatGraph.inputs[0]!]: x }, { outputs: names });
+    const floats = await ex.runData({ [floatGraph.inputs[0]!]: x }, { outputs: [...new Set(floatOf.values())] });
     const per = x.length / n;
     for (let s = 0; s < n; s++) {
       const sample = x.subarray(s * per, (s + 1) * per);
@@ -62,12 +78,15 @@ export async function layerSensitivity(floatGraph: Graph, quantGraph: Graph, ds:
         const outIdx = probe.outputs.indexOf(name);
         const tq = quantGraph.tensors.get(name)!.quant!;
         const got = dequantizeAffine(it.output(outIdx), { scale: tq.scale[0]!, zeroPoint: tq.zeroPoint[0]! });
-        const ref = floats[name]!.data;
+        const ref = floats[floatOf.get(name)!]!.data;
         const w = got.length;
+        const params = { scale: tq.scale[0]!, zeroPoint: tq.zeroPoint[0]! };
+        const local = fakeQuantize(ref.subarray(s * w, (s + 1) * w), params);
         for (let i = 0; i < w; i++) {
           const f = ref[s * w + i]!;
           signal[k] += f * f;
           noise[k] += (f - got[i]!) ** 2;
+          localNoise[k] += (f - local[i]!) ** 2;
         }
         count[k] += w;
       });
@@ -77,14 +96,26 @@ export async function layerSensitivity(floatGraph: Graph, quantGraph: Graph, ds:
     ex.dispose();
   }
   // Same definitions as quantize/metrics.ts (sqnrDb, rmseOverScale), accumulated over samples.
-  const out = names.map((name, k): LayerSensitivity => {
-    const scale = quantGraph.tensors.get(name)!.quant!.scale[0]!;
-    const sqnr = noise[k] === 0 ? Infinity : signal[k] === 0 ? -Infinity : 10 * Math.log10(signal[k]! / noise[k]!);
-    const ros = Math.sqrt(noise[k]! / count[k]!) / scale;
+  const sqnrOf = new Map(names.map((name, k) => [name, noise[k] === 0 ? Infinity : signal[k] === 0 ? -Infinity : 10 * Math.log10(signal[k]! / noise[k]!)]));
+  const out: LayerSensitivity[] = [];
+  names.forEach((name, k) => {
     const p = producers.get(name)!;
-    return { op: p.op, type: p.type, tensor: name, sqnrDb: sqnr, rmseOverScale: ros, scale, suspicious: ros > RMSE_OVER_SCALE_SUSPICIOUS };
+    if (p.type === 'QUANTIZE') return;
+    const scale = quantGraph.tensors.get(name)!.quant!.scale[0]!;
+    const sqnr = sqnrOf.get(name)!;
+    const ros = Math.sqrt(noise[k]! / count[k]!) / scale;
+    const inputs = p.inputs.map((i) => sqnrOf.get(i)).filter((v): v is number => v !== undefined);
+    const inputSqnr = inputs.length ? Math.min(...inputs) : Infinity;
+    const local = localNoise[k] === 0 ? Infinity : signal[k] === 0 ? -Infinity : 10 * Math.log10(signal[k]! / localNoise[k]!);
+    out.push({
+      op: p.op, type: p.type, tensor: name, sqnrDb: sqnr, localSqnrDb: local,
+      sqnrLossDb: inputSqnr === Infinity ? NaN : inputSqnr - sqnr, rmseOverScale: ros, scale, suspicious: ros > RMSE_OVER_SCALE_SUSPICIOUS,
+    });
   });
-  return out.sort((a, b) => b.rmseOverScale - a.rmseOverScale);
+  // Most sensitive first: the SQNR the layer loses in the real runtime (its weights, kernel and output grid, not
+  // upstream damage); layers without a measured input go last, ordered by their local SQNR.
+  const lossOf = (l: LayerSensitivity) => (Number.isNaN(l.sqnrLossDb) ? -Infinity : l.sqnrLossDb);
+  return out.sort((a, b) => lossOf(b) - lossOf(a) || a.localSqnrDb - b.localSqnrDb);
 }
 
 export interface FallbackStep {
