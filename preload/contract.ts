@@ -499,12 +499,28 @@ export interface DevicesChangedEvent {
   type: 'devices';
 }
 
-export type ApiEvent = JobProgressEvent | DevicesChangedEvent;
+/**
+ * Model files dropped on the window (Electron): the preload read their paths from a real drop and the main
+ * process registered them as handles, exactly like a pick. Sent only to the window they were dropped on.
+ */
+export interface FilesDroppedEvent {
+  type: 'files-dropped';
+  files: PickedFile[];
+  /** Dropped items that were refused (name only, with why). */
+  rejected: { name: string; reason: string }[];
+}
+
+export type ApiEvent = JobProgressEvent | DevicesChangedEvent | FilesDroppedEvent;
 
 // ---- Transport ------------------------------------------------------------------------------------------
 
 /** IPC channel names (Electron) and WebSocket message kinds (web test host). */
-export const CHANNELS = { invoke: 'edgewise:invoke', event: 'edgewise:event' } as const;
+export const CHANNELS = {
+  invoke: 'edgewise:invoke',
+  event: 'edgewise:event',
+  /** Preload → main only: paths of files from a trusted drop event (never exposed to the page). */
+  drop: 'edgewise:drop',
+} as const;
 
 /** What the preload exposes as `window.edgewise`, and what the web test host's client implements too. */
 export interface EdgewiseApi {

@@ -5,9 +5,14 @@
  * and anything picked for a different purpose (a handle to save an export cannot be read as a dataset).
  */
 import { randomUUID } from 'node:crypto';
-import { basename } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, extname, isAbsolute } from 'node:path';
 import { ApiFailure } from './errors.ts';
-import type { FilePurpose, PickedFile } from '../../preload/contract.ts';
+import type { FilePurpose, FilesDroppedEvent, PickedFile } from '../../preload/contract.ts';
+
+/** What can be dropped on the window: model files the importers read (a TF.js model is its model.json). */
+export const DROPPABLE_MODEL_EXTENSIONS = ['.keras', '.h5', '.hdf5', '.json', '.tflite'];
+const MAX_DROPPED = 16;
 
 export interface FilePicker {
   /** Asks the user for a path; null when they cancelled. */
@@ -37,6 +42,37 @@ export class FileHandles {
     const handle = randomUUID();
     this.#entries.set(handle, { path, purpose });
     return { handle, name: basename(path), purpose };
+  }
+
+  /**
+   * Registers model files from a drop on the window. The paths come from the preload, which takes them only from
+   * trusted (user-made) drop events via webUtils.getPathForFile — the page itself cannot name a path. Still
+   * checked here, as anything crossing IPC: absolute paths of existing regular files with a model extension,
+   * at most 16. Always purpose 'model' (read-only use): a drop can never produce an export (write) handle.
+   */
+  registerDropped(paths: unknown): Omit<FilesDroppedEvent, 'type'> {
+    const files: PickedFile[] = [];
+    const rejected: FilesDroppedEvent['rejected'] = [];
+    const list = Array.isArray(paths) ? paths.slice(0, MAX_DROPPED) : [];
+    for (const path of list) {
+      if (typeof path !== 'string' || !isAbsolute(path)) {
+        rejected.push({ name: typeof path === 'string' ? basename(path) : '(not a file)', reason: 'not a file on this computer' });
+        continue;
+      }
+      const name = basename(path);
+      let isFile = false;
+      try {
+        isFile = statSync(path).isFile();
+      } catch {
+        // missing or unreadable: refused below
+      }
+      if (!isFile) rejected.push({ name, reason: 'not a readable file (folders cannot be dropped; pick image folders in the Data step)' });
+      else if (!DROPPABLE_MODEL_EXTENSIONS.includes(extname(path).toLowerCase())) {
+        rejected.push({ name, reason: `not a model file (Edgewise reads ${DROPPABLE_MODEL_EXTENSIONS.join(', ')})` });
+      } else files.push(this.register(path, 'model'));
+    }
+    if (Array.isArray(paths) && paths.length > MAX_DROPPED) rejected.push({ name: `${paths.length - MAX_DROPPED} more`, reason: `at most ${MAX_DROPPED} files at once` });
+    return { files, rejected };
   }
 
   /** The display name of a handle's file (never its path), for messages. */

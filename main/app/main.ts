@@ -3,13 +3,15 @@
  * IPC wired to the API layer. Deliberately thin — everything testable lives in main/api and the services,
  * which the web test host and the CLI run without Electron.
  */
-import { app, BrowserWindow, ipcMain, screen } from 'electron';
+import { app, BrowserWindow, ipcMain, Notification, screen } from 'electron';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { dataDir } from '../paths.ts';
 import { createApi } from '../api/index.ts';
 import { createServices } from '../api/services.ts';
 import { CHANNELS } from '../../preload/contract.ts';
+import type { ApiEvent } from '../../preload/contract.ts';
+import { jobEndNotice } from './job-notice.ts';
 import { dialogPicker } from './picker.ts';
 import { hardenSessionAndContents, isOwnPage } from './security.ts';
 import { loadWindowState, saveWindowState } from './window-state.ts';
@@ -76,10 +78,34 @@ if (!app.requestSingleInstanceLock()) {
       }
       return api.dispatch(String(method), args);
     });
+    // Drag-and-drop: the preload sends paths it read from a trusted drop (webUtils.getPathForFile); the page
+    // cannot reach this channel (contextIsolation + sandbox; the bridge exposes only invoke/onEvent). The
+    // handles go back as an event to that window only.
+    ipcMain.handle(CHANNELS.drop, (event, paths: unknown) => {
+      if (!isOwnPage(event, PAGE_URL)) return;
+      const dropped: ApiEvent = { type: 'files-dropped', ...services.files.registerDropped(paths) };
+      event.sender.send(CHANNELS.event, dropped);
+    });
     api.subscribe((event) => {
       for (const window of BrowserWindow.getAllWindows()) {
         if (!window.isDestroyed()) window.webContents.send(CHANNELS.event, event);
       }
+    });
+    // A desktop notification when a job ends while Edgewise is not in front (in front, the in-app toast tells).
+    // Shown by the main process: the renderer's notification permission stays denied (security.ts).
+    const noticed = new Set<string>();
+    services.jobs.subscribe(({ job }) => {
+      const notice = jobEndNotice(job);
+      if (!notice || noticed.has(job.id) || !Notification.isSupported()) return;
+      noticed.add(job.id);
+      if (BrowserWindow.getFocusedWindow()) return;
+      const notification = new Notification({ title: notice.title, body: notice.body, silent: false });
+      notification.on('click', () => {
+        if (!mainWindow) return;
+        if (mainWindow.isMinimized()) mainWindow.restore();
+        mainWindow.focus();
+      });
+      notification.show();
     });
 
     mainWindow = createWindow();

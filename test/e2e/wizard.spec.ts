@@ -7,6 +7,7 @@ import type { Page } from '@playwright/test';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { AppShell, dismissToasts, hostPost, shoot, SCREENSHOTS } from './app.page.ts';
 import { CORAL } from './global-setup.ts';
@@ -81,6 +82,20 @@ test.describe('wizard and history', () => {
     await expect(page.getByTestId('estimate')).toContainText('Estimated time');
     await page.getByText('Advanced options').click();
     await shoot(page, 'wizard-plan');
+  });
+
+  test('a model file dropped on the window opens in the wizard; a non-model file is refused by name', async ({ page }) => {
+    test.skip(NO_SAMPLE, 'the sample model is not in the tree yet');
+    const dir = mkdtempSync(join(tmpdir(), 'edgewise-e2e-drop-'));
+    writeFileSync(join(dir, 'notes.txt'), 'not a model');
+    await app.goto('History');
+    // The test host stands in for the Electron preload + main (which read the paths from a trusted drop event).
+    await hostPost('/__test/drop', { paths: [fileURLToPath(SAMPLE_MODEL), join(dir, 'notes.txt')] });
+    await expect(app.heading('Optimize')).toBeVisible();
+    await expect(page.getByTestId('picked-model')).toHaveText('model.json');
+    await expect(page.getByTestId('model-summary')).toContainText('28×28', { timeout: 20_000 });
+    await expect(page.getByTestId('toast')).toContainText('notes.txt was not opened');
+    await expect(page.locator('body')).not.toContainText(dir);
   });
 
   test('(b) history: lineage tree, variant page, compare with differences only, delete with confirmation', async ({ page }) => {

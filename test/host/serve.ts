@@ -10,6 +10,7 @@
  * Test endpoints (token in the `x-edgewise-token` header):
  *   POST /__test/pick  {"path": "/abs/file"} | {"cancel": true} | {"fail": {"message", "hint"}}
  *                      — answers the next files.pick (a failing native dialog for "fail")
+ *   POST /__test/drop  {"paths": ["/abs/model.keras", …]}            — as if dropped on the Electron window
  *   POST /__test/job   {"kind": "test.count", "params": {…}}       — submits a job (test kinds registered below)
  *
  * Run by hand: `npm run serve:test` (EDGEWISE_HOME picks the data folder, EDGEWISE_TEST_PORT the port).
@@ -152,13 +153,18 @@ export async function startTestHost(options: TestHostOptions): Promise<TestHost>
       return send(res, 403, 'text/plain', 'forbidden');
     }
     const body = JSON.parse((await readBody(req)) || '{}') as {
-      path?: unknown; cancel?: unknown; fail?: { message?: string; hint?: string }; kind?: unknown; params?: unknown;
+      path?: unknown; paths?: unknown; cancel?: unknown; fail?: { message?: string; hint?: string }; kind?: unknown; params?: unknown;
     };
     if (pathname === '/__test/pick') {
       if (body.cancel === true) picker.push(null);
       else if (body.fail) picker.push(new ApiFailure('UNSUPPORTED', body.fail.message ?? 'The file dialog failed.', body.fail.hint));
       else if (typeof body.path === 'string') picker.push(body.path);
       else return send(res, 400, 'text/plain', 'expected {"path": string} or {"cancel": true}');
+      return send(res, 200, 'application/json', '{"ok":true}');
+    }
+    if (pathname === '/__test/drop') {
+      // What the Electron shell does with paths the preload read from a real drop (main/app/main.ts).
+      services.events.publish({ type: 'files-dropped', ...services.files.registerDropped(body.paths) });
       return send(res, 200, 'application/json', '{"ok":true}');
     }
     if (pathname === '/__test/job') {
