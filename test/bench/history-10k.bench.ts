@@ -7,12 +7,13 @@
  *   - results.summary of the model with 1,200 variants
  * Prints median and max of repeated runs. Target (service side): list < 300 ms.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openHistory } from '../../main/history/index.ts';
 import { compareVariants, resultsSummary } from '../../main/results/index.ts';
+import { seedHistory } from './seed-history.ts';
 
 const TOTAL = Number(process.env.BENCH_VARIANTS ?? 10_000);
 const BIG_MODEL = 1_200;
@@ -34,27 +35,8 @@ function time<T>(label: string, runs: number, fn: () => T): T {
 
 try {
   const t0 = performance.now();
-  const models = Array.from({ length: 5 }, (_, i) => h.addModel({ name: `model-${i}`, format: 'keras', path: `/models/m${i}.keras`, sha256: String(i).repeat(64) }));
-  const mobilenet = h.putArtifact(new Uint8Array(readFileSync(new URL('../../../shared/fixtures/coral/mobilenet_v1_0.25_128_quant.tflite', import.meta.url))), 'tflite');
-  const shared = [mobilenet, ...Array.from({ length: 15 }, (_, i) => h.putArtifact(new Uint8Array(1000 + i * 997).fill(i), 'tflite'))];
-  const techniques = ['convert', 'float16', 'dynamic-range', 'int8', 'int8-edgetpu'];
-  const ids: string[] = [];
-  const bigIds: string[] = [];
-  for (let i = 0; i < TOTAL; i++) {
-    const model = i < BIG_MODEL ? models[0]! : models[1 + (i % 4)]!;
-    const technique = techniques[i % techniques.length]!;
-    const v = h.addVariant({
-      modelId: model.id,
-      name: `${technique} #${i}`,
-      recipe: { technique, calibration: { method: ['minmax', 'mse', 'kl'][i % 3], samples: 100 + (i % 7) * 50 } },
-      artifact: { artifactId: shared[i % shared.length]!.id },
-      metrics: [{ name: 'accuracy', value: 0.9 + ((i * 7919) % 1000) / 10_000 }, { name: 'agreement', value: 0.95 + ((i * 104729) % 500) / 10_000 }],
-      benchmarks: [{ runtime: 'tflite-wasm', coldMs: 10, warmMinMs: 1, warmP50Ms: 1 + (i % 50) / 10, warmP90Ms: 2 + (i % 50) / 10, warmP99Ms: 3, runs: 20 }],
-    });
-    ids.push(v.id);
-    if (i < BIG_MODEL) bigIds.push(v.id);
-  }
-  console.log(`seeded ${TOTAL} variants (${BIG_MODEL} on one model, ${shared.length} shared artifacts) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const { models, ids, bigIds, sharedArtifacts } = seedHistory(h, TOTAL, BIG_MODEL);
+  console.log(`seeded ${TOTAL} variants (${BIG_MODEL} on one model, ${sharedArtifacts} shared artifacts) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   for (const sort of ['created', 'name', 'size'] as const) {
     const page = time(`list first page, sort ${sort}`, 20, () => h.listVariants({ sort, limit: 50 }));
