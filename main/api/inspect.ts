@@ -4,7 +4,7 @@
  * model's input). Thin glue over the importers, the TFLite inspector, the Edge TPU predictor and main/data —
  * nothing here re-implements them.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { PNG } from 'pngjs';
 import type { DatasetInfo, EdgeTpuPreview, ModelInfo, ModelSummary, TensorInfo, VariantPage } from '../../preload/contract.ts';
@@ -18,6 +18,7 @@ import { readTflite } from '../tflite/reader.ts';
 import { predictEdgeTpu, STATUS } from '../devices/compat.ts';
 import type { TfliteModel } from '../tflite/model.ts';
 import { describePreprocessing, openDataset, preprocessingForModel, type Dataset, type Preprocessing } from '../data/index.ts';
+import { gzippedSize } from '../sizes.ts';
 import { ApiFailure } from './errors.ts';
 
 const FORMAT_LABELS: Record<string, string> = {
@@ -124,7 +125,10 @@ export async function inspectModelFile(history: History, path: string, fileName:
     } else {
       inspection = inspectGraph(loaded.graph, loaded.format, bytes, fileName);
       // Total size of a TF.js model is model.json plus its weight shards.
-      if (loaded.format.startsWith('tfjs')) inspection.fileSize = folderBytes(loaded.sourceFile, bytes.length);
+      if (loaded.format.startsWith('tfjs')) {
+        const sizes = folderSizes(loaded.sourceFile, bytes);
+        if (sizes) [inspection.fileSize, inspection.gzippedSize] = [sizes.bytes, sizes.gzipped];
+      }
       tflite = graphToTflite(optimizeForExport(loaded.graph));
     }
   } catch (e) {
@@ -155,15 +159,23 @@ export async function inspectModelFile(history: History, path: string, fileName:
   };
 }
 
-function folderBytes(modelJson: string, jsonBytes: number): number {
+/** A TF.js model is model.json plus its weight shards: sizes (raw and gzipped) of them all, as downloaded. */
+function folderSizes(modelJson: string, json: Uint8Array): { bytes: number; gzipped: number } | null {
   try {
     const manifest = JSON.parse(readFileSync(modelJson, 'utf8')) as { weightsManifest?: { paths: string[] }[] };
     const dir = join(modelJson, '..');
-    let total = jsonBytes;
-    for (const group of manifest.weightsManifest ?? []) for (const p of group.paths) total += statSync(join(dir, p)).size;
-    return total;
+    let bytes = json.length;
+    let gzipped = gzippedSize(json);
+    for (const group of manifest.weightsManifest ?? []) {
+      for (const p of group.paths) {
+        const shard = new Uint8Array(readFileSync(join(dir, p)));
+        bytes += shard.length;
+        gzipped += gzippedSize(shard);
+      }
+    }
+    return { bytes, gzipped };
   } catch {
-    return jsonBytes;
+    return null;
   }
 }
 

@@ -147,6 +147,16 @@ function benchmarkRecord(b: BenchmarkResult): NewBenchmark {
   };
 }
 
+/**
+ * One dataset row per dataset: a later run on the same data (same location, kind, count, preprocessing) reuses
+ * its row, so the variants' metrics share a dataset id and compare side by side.
+ */
+function sameOrNewDataset(h: ReturnType<typeof openHistory>, d: ReturnType<typeof datasetRecord>): { id: string } {
+  const key = (x: { name?: string | null; kind: string; location: string; sampleCount: number; preprocessing?: unknown }) =>
+    JSON.stringify([x.name ?? x.location, x.kind, x.location, x.sampleCount, x.preprocessing ?? {}]);
+  return h.listDatasets().find((x) => key(x) === key(d)) ?? h.addDataset(d);
+}
+
 function storeResult(
   dataDir: string, model: Awaited<ReturnType<typeof loadAsTflite>>, r: OptimizeResult, bytes: Uint8Array,
   calibration: Dataset | undefined, evalData: Dataset | undefined,
@@ -157,8 +167,8 @@ function storeResult(
     return h.transaction(() => {
     // The same record the wizard's import step (models.inspect) and `edgewise convert` make: one model per source file content.
     const m = recordSourceModel(h, model.loaded);
-    const evalRecord = evalData ? h.addDataset(datasetRecord(evalData)) : undefined;
-    if (calibration) h.addDataset(datasetRecord(calibration, 'calibration'));
+    const evalRecord = evalData ? sameOrNewDataset(h, datasetRecord(evalData)) : undefined;
+    if (calibration) sameOrNewDataset(h, datasetRecord(calibration, 'calibration'));
     let floatVariant = h.variantsOfModel(m.id).find((v) => v.name === 'float' && v.parentId === null);
     const floatMetrics: NewMetric[] = [];
     if (r.evaluation?.float) floatMetrics.push({ name: 'accuracy', value: r.evaluation.float.top1, datasetId: evalRecord?.id ?? null });

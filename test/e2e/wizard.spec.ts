@@ -237,6 +237,16 @@ test.describe('optimize runs (need the optimize pipeline)', () => {
     await shoot(page, 'variant-page-real');
     const siblings = await withHistory((h) => h.variantsOfModel(h.listModels({ search: 'mnist-cnn' }).items[0]!.id).map((v) => v.name).sort());
     expect(siblings).toEqual(['float', 'fp16', 'int8', 'int8 (minmax, 100 samples)']);
+
+    // Compare the real variants side by side (differences only).
+    await variantPage.getByRole('button', { name: '← Back' }).click();
+    await page.getByRole('button', { name: 'mnist-cnn', exact: true }).click();
+    for (const name of ['fp16', 'int8', 'int8 (minmax, 100 samples)']) await page.getByRole('checkbox', { name: `Compare ${name}`, exact: true }).check();
+    await page.getByRole('button', { name: 'Compare (3)' }).click();
+    const compare = page.getByTestId('compare');
+    await expect(compare).toContainText('minmax');
+    await expect(compare).toContainText('float16');
+    await shoot(page, 'compare-real');
     expect(app.problems).toEqual([]);
   });
 

@@ -66,6 +66,8 @@ test('a TF.js layers model counts its weight files in the size', async () => {
   assert.ok(r.ok, JSON.stringify(r));
   assert.equal(r.value.format, 'tfjs-layers');
   assert.ok(r.value.fileSize > r.value.parameterCount! * 4 * 0.9, 'weights (float32) are part of the size');
+  // …and of the zipped size (float weights barely compress; model.json alone would be a few hundred bytes).
+  assert.ok(r.value.gzippedSize > r.value.parameterCount! * 4 * 0.3 && r.value.gzippedSize < r.value.fileSize, `gzipped ${r.value.gzippedSize} of ${r.value.fileSize}`);
 });
 
 test('a corrupt model file is BAD_MODEL naming the file, with what to do', async () => {

@@ -68,7 +68,10 @@ test('history.rerun builds the changed recipe as a sibling under the same model,
     assert.equal(recipe.calibration.samples, 40);
     assert.deepEqual({ ...recipe, name: 'x', calibration: null }, { ...(original.recipe as object), name: 'x', calibration: null });
     // The original job's evaluation data came along: the new variant has an accuracy-free agreement metric.
-    assert.ok(sibling.metrics.some((m) => m.name === 'top1_agreement'), JSON.stringify(sibling.metrics));
+    const agreementOn = (v: typeof sibling) => v.metrics.find((m) => m.name === 'top1_agreement')?.datasetId;
+    assert.ok(agreementOn(sibling), JSON.stringify(sibling.metrics));
+    // Same data → the same dataset row, so the two variants' metrics line up in compare.
+    assert.equal(agreementOn(sibling), agreementOn(original));
 
     // Errors: the float parent has no optimization recipe; a bad change; an unknown id; an int8 variant with no job on record.
     const float = await call(api, 'history.rerun', { id: original.parentId!, changes: {} });
