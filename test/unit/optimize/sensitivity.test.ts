@@ -35,7 +35,7 @@ async function setup(model: string, shape: number[]) {
   return { graph, ds };
 }
 
-test('layer sensitivity: one entry per quantized activation, sorted by the SQNR each layer loses, local SQNR bounds the runtime's', async () => {
+test('layer sensitivity: one entry per quantized activation, sorted by the SQNR each layer loses, local SQNR bounds the runtime SQNR', async () => {
   const { graph, ds } = await setup('blocks', [8, 8, 4]);
   const runCal = await calibrate(graph, ds);
   const q = quantizeInt8(graph, { ranges: rangesFor(runCal, { kind: 'minmax' }) });
