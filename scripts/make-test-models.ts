@@ -17,7 +17,7 @@ import { initCompute } from '../native-bridges/tfjs-backend.ts';
 import { fileSaveHandler } from '../main/model/tfjs-io.ts';
 import { writeHdf5 } from '../main/model/hdf5.ts';
 import { kerasV3WeightPaths } from '../main/model/importers/keras-v3.ts';
-import { toFloat16 } from '../main/optimize/quantize/float16.ts';
+import { toFloat16 } from '../main/model/float16.ts';
 
 const OUT = fileURLToPath(new URL('../test/fixtures/models/', import.meta.url));
 const L = tf.layers;

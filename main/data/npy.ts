@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
 import type { SampleSource } from './dataset.ts';
 import type { RawSample } from './preprocess.ts';
-import { fromFloat16 } from '../optimize/quantize/float16.ts';
+import { fromFloat16 } from '../model/float16.ts';
 
 export interface NpyArray {
   dtype: string;

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Graph, Op, Tensor as IrTensor } from './ir.ts';
-import { fromFloat16 } from '../optimize/quantize/float16.ts';
+import { fromFloat16 } from './float16.ts';
 
 export type ExecutorInput = Float32Array | Int32Array | tf.Tensor;
 

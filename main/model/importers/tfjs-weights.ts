@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { checkTensorSize } from '../builder.ts';
 import { resolveInside } from '../safe-path.ts';
-import { fromFloat16 } from '../../optimize/quantize/float16.ts';
+import { fromFloat16 } from '../float16.ts';
 import { ModelImportError } from '../errors.ts';
 
 export interface ManifestWeight {

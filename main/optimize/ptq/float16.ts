@@ -4,7 +4,7 @@
  * Compute stays float32; the file roughly halves.
  */
 import { cloneGraph, type Graph, type Op } from '../../model/ir.ts';
-import { toFloat16 } from '../quantize/float16.ts';
+import { toFloat16 } from '../../model/float16.ts';
 import { freshOpName, freshTensorName } from './rewrite.ts';
 
 export function quantizeFloat16(source: Graph): Graph {

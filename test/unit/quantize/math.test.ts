@@ -4,7 +4,7 @@ import {
   activationParams, representableRange, quantizeAffine, fakeQuantize, quantizeWeightsPerChannel,
   quantizeWeightsPerTensor, dequantizeWeights, quantizeBias, quantizeDynamicRange, roundHalfAway,
 } from '../../../main/optimize/quantize/math.ts';
-import { toFloat16, fromFloat16, float32ToFloat16Bits, float16BitsToFloat32 } from '../../../main/optimize/quantize/float16.ts';
+import { toFloat16, fromFloat16, float32ToFloat16Bits, float16BitsToFloat32 } from '../../../main/model/float16.ts';
 
 test('activation params follow GetAsymmetricQuantizationParams and keep 0 exact', () => {
   const p = activationParams(-1, 3);
