@@ -5,7 +5,8 @@
  * heartbeat went stale (the process died) are marked 'interrupted' at start and can be resumed from their last
  * checkpoint or discarded.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, startModuleWorker } from '../workers.ts';
 import { pathToFileURL } from 'node:url';
 import type { JobProgressEvent, JobState, JobSummary } from '../../preload/contract.ts';
 import { HistoryError, toJobSummary, type History, type JobPatch, type JobRecord } from '../history/index.ts';
@@ -47,7 +48,7 @@ interface Active {
 }
 
 // Dev and tests run TypeScript sources; the packaged app runs the compiled .js next to this file.
-const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.ts' : './worker-entry.js', import.meta.url);
+const ENTRY = siblingModule(import.meta.url, 'worker-entry');
 
 export class JobRunner {
   readonly history: History;
@@ -367,15 +368,9 @@ export class JobRunner {
   }
 }
 
-/**
- * Starts a job's worker thread. From TypeScript sources (dev, tests) the worker first registers tsx's loader in
- * its own thread: on Node 20, `execArgv: ['--import', 'tsx']` does not give workers the loader hooks.
- */
+/** Starts a job's worker thread. */
 function spawnWorker(data: JobWorkerData): Worker {
-  if (!ENTRY.pathname.endsWith('.ts')) return new Worker(ENTRY, { workerData: data });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(ENTRY.href)}); })`;
-  return new Worker(code, { eval: true, workerData: data });
+  return startModuleWorker(ENTRY, data);
 }
 
 function isFinal(state: JobState): boolean {

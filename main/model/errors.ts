@@ -1,6 +1,6 @@
 /** The one error type model importers throw for bad input: the message starts with the file it is about. */
 export class ModelImportError extends Error {
-  constructor(readonly file: string, problem: string) {
+  constructor(readonly file: string, readonly problem: string) {
     super(`${file}: ${problem}`);
     this.name = 'ModelImportError';
   }

@@ -90,16 +90,21 @@ export function mutate(src: Uint8Array, rand: () => number, other: Uint8Array): 
   }
 }
 
+/** The mutated file for one seeded case: which seed file, the mutation, the bytes. */
+export function caseInput(seeds: FuzzTarget['seeds'], seed: number): { file: FuzzTarget['seeds'][number]; bytes: Uint8Array; mutation: string } {
+  const rand = mulberry32(seed);
+  const file = seeds[Math.floor(rand() * seeds.length)]!;
+  const other = seeds[Math.floor(rand() * seeds.length)]!;
+  return { file, ...mutate(file.bytes, rand, other.bytes) };
+}
+
 /** Runs `cases` mutations; returns failures (unexpected error types or slow cases) and a tally of outcomes. */
 export function runFuzz(target: FuzzTarget, opts: FuzzOptions): { failures: FuzzFailure[]; parsed: number; rejected: number; slowestMs: number } {
   const failures: FuzzFailure[] = [];
   let parsed = 0, rejected = 0, slowestMs = 0;
   for (let i = 0; i < opts.cases; i++) {
     const seed = (opts.baseSeed + i) >>> 0;
-    const rand = mulberry32(seed);
-    const file = target.seeds[Math.floor(rand() * target.seeds.length)]!;
-    const other = target.seeds[Math.floor(rand() * target.seeds.length)]!;
-    const { bytes, mutation } = mutate(file.bytes, rand, other.bytes);
+    const { file, bytes, mutation } = caseInput(target.seeds, seed);
     const t0 = performance.now();
     try {
       target.parse(bytes, file.name);

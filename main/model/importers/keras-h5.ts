@@ -5,17 +5,18 @@
  */
 import type * as H5 from 'h5wasm';
 import type { Graph } from '../ir.ts';
-import { attrStrings, ensureHdf5, openHdf5Sync, readFloatDataset } from '../hdf5.ts';
+import { attrStrings, openHdf5Sync, readFloatDataset } from '../hdf5.ts';
 import { lowerKerasModel } from './keras-layers.ts';
 import { nameWeightSource } from './tfjs-layers.ts';
+import { importHdf5Model } from './hdf5-import.ts';
 import { ModelImportError, asImportError } from '../errors.ts';
 
-export async function importKerasH5(bytes: Uint8Array, file: string): Promise<Graph> {
-  await ensureHdf5();
-  return importKerasH5Sync(bytes, file);
+/** In a worker with a deadline: the HDF5 library can loop forever on a corrupt file (see hdf5-import.ts). */
+export function importKerasH5(bytes: Uint8Array, file: string): Promise<Graph> {
+  return importHdf5Model('h5', bytes, file);
 }
 
-/** Synchronous once ensureHdf5() has resolved (the fuzz harness drives it this way). */
+/** Synchronous once ensureHdf5() has resolved; runs in the import worker (and the fuzz harness). */
 export function importKerasH5Sync(bytes: Uint8Array, file: string): Graph {
   try {
     return importKerasH5Core(bytes, file);

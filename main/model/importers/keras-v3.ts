@@ -7,9 +7,10 @@
 import { unzipSync } from 'fflate';
 import type { Graph } from '../ir.ts';
 import { MAX_TENSOR_BYTES } from '../builder.ts';
-import { ensureHdf5, openHdf5Sync, readFloatDataset } from '../hdf5.ts';
+import { openHdf5Sync, readFloatDataset } from '../hdf5.ts';
 import { lowerKerasModel } from './keras-layers.ts';
 import type { KerasWeightSource } from './keras-layers.ts';
+import { importHdf5Model } from './hdf5-import.ts';
 import { ModelImportError, asImportError } from '../errors.ts';
 
 const NEEDED = ['config.json', 'metadata.json', 'model.weights.h5'];
@@ -43,12 +44,12 @@ export function readKerasZip(bytes: Uint8Array, file: string): Record<string, Ui
   return entries;
 }
 
-export async function importKerasV3(bytes: Uint8Array, file: string): Promise<Graph> {
-  await ensureHdf5();
-  return importKerasV3Sync(bytes, file);
+/** In a worker with a deadline: the HDF5 library can loop forever on a corrupt file (see hdf5-import.ts). */
+export function importKerasV3(bytes: Uint8Array, file: string): Promise<Graph> {
+  return importHdf5Model('keras', bytes, file);
 }
 
-/** Synchronous once ensureHdf5() has resolved (the fuzz harness drives it this way). */
+/** Synchronous once ensureHdf5() has resolved; runs in the import worker (and the fuzz harness). */
 export function importKerasV3Sync(bytes: Uint8Array, file: string): Graph {
   try {
     return importKerasV3Core(bytes, file);
