@@ -64,7 +64,9 @@ test('int8 with evaluation: variant, artifact, metrics, benchmark and reports st
     assert.equal(v.artifact?.size, r.sizes.variantBytes);
     assert.ok(v.metrics.some((m) => m.name === 'top1_agreement'));
     assert.equal(v.benchmarks.length, 1);
-    assert.deepEqual([...v.reportKinds].sort(), ['evaluation', 'ptq']);
+    assert.deepEqual([...v.reportKinds].sort(), ['evaluation', 'ptq', 'sensitivity']);
+    const sensitivity = h.getReport(v.id, 'sensitivity') as { op: string; sqnrDb: number }[];
+    assert.ok(sensitivity.length > 0 && sensitivity.every((l) => l.op && Number.isFinite(l.sqnrDb)), 'per-layer sensitivity of every int8 variant');
     assert.equal(h.listDatasets().length, 2);
   } finally {
     h.close();

@@ -121,12 +121,14 @@ export async function buildVariant(floatGraph: Graph, recipe: Recipe, opts: Buil
     }
     report.timings.quantizeMs = performance.now() - tq;
     out = q.graph;
+    // Every int8 variant gets its per-layer sensitivity (16 samples: one export, one pass); the automatic
+    // fallback ranks layers by it.
+    const check = opts.check ?? ds;
+    opts.progress?.('quantize', 0.3, 'measuring per-layer sensitivity in the TFLite runtime');
+    const sens = await layerSensitivity(graph, q.graph, check, 16);
+    report.sensitivity = sens;
     if (recipe.fallback.mode === 'auto') {
-      const check = opts.check ?? ds;
       const checkSamples = Math.min(check.count, 200);
-      opts.progress?.('quantize', 0.3, 'measuring per-layer sensitivity in the TFLite runtime');
-      const sens = await layerSensitivity(graph, q.graph, check, 16);
-      report.sensitivity = sens;
       const floatPreds = await predictTflite(exportTflite(graph), check, { limit: checkSamples, signal: opts.signal });
       const fb = await autoFallback({
         build: (ops) => build(ops).graph, ranking: sens, check, checkSamples, floatOutputs: floatPreds.outputs, width: floatPreds.width,
