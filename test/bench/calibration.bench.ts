@@ -4,15 +4,9 @@
  */
 import { HistogramObserver, selectRange, type RangeMethod } from '../../main/optimize/quantize/calibration.ts';
 import { activationParams, fakeQuantize } from '../../main/optimize/quantize/math.ts';
+import { mulberry32 } from '../helpers/random.ts';
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 const r = rng(42);
 const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 const laplace = () => { const u = r() - 0.5; return -Math.sign(u) * Math.log(1 - 2 * Math.abs(u)); };

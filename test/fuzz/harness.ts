@@ -3,6 +3,10 @@
  * a parse function, and the error types it is allowed to throw. Each case is reproducible from the printed
  * `seed` (run with EDGEWISE_FUZZ_SEED=<base seed> to replay a whole run).
  */
+import { mulberry32 } from '../helpers/random.ts';
+
+
+
 export interface FuzzTarget {
   name: string;
   /** Valid files to mutate. */
@@ -27,16 +31,6 @@ export interface FuzzFailure {
   problem: string;
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SPECIAL = [0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe];
 

@@ -4,16 +4,10 @@ import {
   HistogramObserver, Calibrator, selectRange, expectedQuantError, histogramQuantile, type RangeMethod,
 } from '../../../main/optimize/quantize/calibration.ts';
 import { activationParams, fakeQuantize } from '../../../main/optimize/quantize/math.ts';
+import { mulberry32 } from '../../helpers/random.ts';
 
-/** Deterministic PRNG (mulberry32) so the distributions, and therefore the assertions, are reproducible. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic PRNG so the distributions, and therefore the assertions, are reproducible.
+const rng = mulberry32;
 function gaussian(n: number, seed: number): Float32Array {
   const r = rng(seed);
   return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));

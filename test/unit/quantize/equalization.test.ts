@@ -4,14 +4,12 @@ import { equalizeDepthwiseSeparable, equalizePair } from '../../../main/optimize
 import { correctBias, ChannelMeans, expectedOutputShift } from '../../../main/optimize/quantize/bias-correction.ts';
 import { quantizeWeightsPerTensor, dequantizeWeights, fakeQuantize } from '../../../main/optimize/quantize/math.ts';
 import { sqnrDb, rmseOverScale, cosineSimilarity, RMSE_OVER_SCALE_IDEAL } from '../../../main/optimize/quantize/metrics.ts';
+import { mulberry32 } from '../../helpers/random.ts';
 
+/** Seeded values in [-0.5, 0.5). */
 function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const r = mulberry32(seed);
+  return () => r() - 0.5;
 }
 
 const [H, W, C, K, O] = [6, 6, 5, 3, 4];

@@ -16,17 +16,9 @@ export function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(CORAL_DIR + name));
 }
 
-/** mulberry32: small seeded PRNG so failures reproduce from the printed seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../helpers/random.ts';
+
+export { rng };
 
 /** Random values of the right dtype for one runtime input. */
 export function randomInput(dtype: string, size: number, rand: () => number): RuntimeTypedArray {
