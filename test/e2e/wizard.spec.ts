@@ -4,7 +4,7 @@
 // Screenshots of each screen go to test-results/screenshots/ in light and dark.
 import { test, expect } from '@playwright/test';
 import type { Page } from '@playwright/test';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,15 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { AppShell, dismissToasts, hostPost, shoot, SCREENSHOTS } from './app.page.ts';
 import { CORAL } from './global-setup.ts';
 
-/** The sample model (samples.list) is the trained MNIST CNN fixture; specs that need it say so when it is missing. */
+/** The sample model (samples.list) is the trained MNIST CNN fixture. */
 const SAMPLE_MODEL = new URL('../fixtures/models/mnist-cnn/model.json', import.meta.url);
-const NO_SAMPLE = !existsSync(SAMPLE_MODEL);
-
-/** Whether the optimize pipeline's API method exists yet (it lands with main/optimize). */
-async function hasOptimize(): Promise<boolean> {
-  const { argSchemas } = await import('../../main/api/schemas.ts');
-  return 'optimize.start' in argSchemas;
-}
 
 function withHistory<T>(fn: (h: import('../../main/history/index.ts').History) => T): Promise<T> {
   return import('../../main/history/index.ts').then(({ openHistory }) => {
@@ -59,7 +52,6 @@ test.describe('wizard and history', () => {
   });
 
   test('step 1–3 on the sample model: summary, Edge TPU preview, goals, data with a preprocessed sample', async ({ page }) => {
-    test.skip(NO_SAMPLE, 'the sample model (test/fixtures/models/mnist-cnn, trained by scripts/train-mnist.ts) is not in the tree yet');
     await page.getByRole('button', { name: 'Try the sample model' }).click();
     const summary = page.getByTestId('model-summary');
     await expect(summary).toContainText('28×28 grayscale images', { timeout: 20_000 });
@@ -85,7 +77,6 @@ test.describe('wizard and history', () => {
   });
 
   test('a model file dropped on the window opens in the wizard; a non-model file is refused by name', async ({ page }) => {
-    test.skip(NO_SAMPLE, 'the sample model is not in the tree yet');
     const dir = mkdtempSync(join(tmpdir(), 'edgewise-e2e-drop-'));
     writeFileSync(join(dir, 'notes.txt'), 'not a model');
     await app.goto('History');
@@ -164,16 +155,14 @@ test.describe('wizard and history', () => {
     await expect(result).toContainText('Cold start', { timeout: 20_000 });
     await expect(result).toContainText(/p50 \d/);
     await expect(result).toContainText('agree');
+    // The firmware load re-enumerated the stick: the device table follows.
+    await expect(row).toContainText('Ready');
+    await expect(row).toContainText('18d1:9302');
     await shoot(page, 'devices-benchmark');
   });
 });
 
-test.describe('optimize runs (need the optimize pipeline)', () => {
-  test.beforeEach(async () => {
-    test.skip(!(await hasOptimize()), "optimize.start is not in the API yet (main/optimize's pipeline)");
-    test.skip(NO_SAMPLE, 'the sample model (test/fixtures/models/mnist-cnn) is not in the tree yet');
-  });
-
+test.describe('optimize runs on the sample model', () => {
   test('(a) the whole wizard on the sample model builds int8 and fp16 with real metrics', async ({ page }) => {
     test.setTimeout(120_000);
     const app = new AppShell(page);
