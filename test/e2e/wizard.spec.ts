@@ -57,6 +57,7 @@ test.describe('wizard and history', () => {
     await expect(summary).toContainText('28×28 grayscale images', { timeout: 20_000 });
     await expect(summary).toContainText('10 classes');
     await expect(page.getByTestId('edgetpu-preview')).toContainText(/\d+ of \d+ ops/);
+    await expect(page.getByTestId('picked-model')).toBeVisible(); // the sample data has been read too
     await shoot(page, 'wizard-model');
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByText('Runs on the Edge TPU').click();
