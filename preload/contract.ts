@@ -132,6 +132,15 @@ export interface DeviceSummary {
   detail?: string;
 }
 
+export interface CompiledVariant {
+  variant: VariantSummary;
+  compilerVersion: string;
+  /** What the compiler reported, and what our own check predicted before compiling. */
+  tpuOps: number | null;
+  cpuOps: number | null;
+  predicted: { mapped: number; cpu: number };
+}
+
 export interface DeployArgs {
   /** A compiled variant in the history, or… */
   variantId?: string;
@@ -439,6 +448,8 @@ export interface ApiMethods {
   'devices.deploy': { args: DeployArgs; result: DeployResult };
   /** What is missing for Coral deployment (USB access, udev rule, firmware, compiler), with fixes. */
   'devices.doctor': { args: Record<string, never>; result: DoctorCheck[] };
+  /** Compiles a variant with Google's edgetpu_compiler (where installed) into a child variant ready to deploy. */
+  'devices.compile': { args: { variantId: string }; result: CompiledVariant };
   /** Imports a picked model file (records it in the history) and describes it, with an Edge TPU preview. */
   'models.inspect': { args: { file: string }; result: ModelInfo };
   /** Opens a picked dataset with the model's preprocessing (plus overrides), checks it fits, renders a sample. */

@@ -13,6 +13,7 @@ import { loadSettings, saveSettings } from '../settings.ts';
 import { inspectDatasetFile, inspectModelFile, modelInputShape, variantPage } from './inspect.ts';
 import { optimizeJobParams } from '../optimize/ptq/api-params.ts';
 import { rerun } from './rerun.ts';
+import { compileVariant } from '../devices/compile-variant.ts';
 
 type Implementations = {
   [M in ApiMethod]: (args: ArgsOf<M>, services: Services) => Promise<ResultOf<M>> | ResultOf<M>;
@@ -35,6 +36,10 @@ export const handlers: Implementations = {
   'devices.list': (_args, s) => s.devices.list(),
   'devices.deploy': (args, s) => s.devices.deploy(args),
   'devices.doctor': (_args, s) => s.devices.doctor(),
+  'devices.compile': async ({ variantId }, s) => {
+    const r = await compileVariant(s.history, variantId);
+    return { variant: s.history.getVariant(r.variantId!), compilerVersion: r.compiler.version, tpuOps: r.report.tpuOps ?? null, cpuOps: r.report.cpuOps ?? null, predicted: r.predicted };
+  },
 
   'models.inspect': ({ file }, s) => inspectModelFile(s.history, s.files.resolve(file, 'model'), s.files.nameOf(file)),
   'datasets.inspect': ({ file, modelId, preprocessing }, s) =>

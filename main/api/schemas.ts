@@ -52,6 +52,7 @@ export const argSchemas = {
   // No file paths from the renderer: it deploys variants by id (files come through the CLI).
   'devices.deploy': z.strictObject({ variantId: id, device: z.string().max(100).optional(), runs: z.number().int().min(1).max(10000).optional() }),
   'devices.doctor': z.strictObject({}),
+  'devices.compile': z.strictObject({ variantId: id }),
   'models.inspect': z.strictObject({ file: id }),
   'datasets.inspect': z.strictObject({ file: id, modelId: id.optional(), preprocessing: preprocessing.optional() }),
   'history.variantPage': z.strictObject({ id }),

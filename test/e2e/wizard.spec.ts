@@ -130,6 +130,11 @@ test.describe('wizard and history', () => {
     await expect(variantPage.getByRole('button', { name: 'original' })).toBeVisible();
     await expect(variantPage.getByTestId('model-tensors')).toBeVisible();
     await shoot(page, 'variant-page');
+    // Deploy from the variant page starts with compiling it; without Google's compiler the app says how to get it.
+    await variantPage.getByRole('button', { name: 'Compile for the Edge TPU' }).click();
+    const compileError = variantPage.getByRole('alert');
+    await expect(compileError).toContainText('edgetpu_compiler not found', { timeout: 15_000 });
+    await expect(compileError).toContainText('What to do');
     await variantPage.getByRole('button', { name: 'Delete…' }).click();
     await expect(page.getByRole('alertdialog')).toContainText('cannot be undone');
     await page.getByRole('alertdialog').getByRole('button', { name: 'Delete', exact: true }).click();

@@ -1,62 +1,29 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { openHistory } from '../../history/index.ts';
-import { compileForEdgeTpu, type CompilerReport } from '../../devices/compiler.ts';
-import { predictEdgeTpu } from '../../devices/compat.ts';
-import { readTflite } from '../../tflite/reader.ts';
+import { compileModelFile, compileVariant, type CompileOutcome } from '../../devices/compile-variant.ts';
 import { CliError, type CliCommand } from '../command.ts';
-
-interface CompileOutput {
-  input: string;
-  compiledPath: string;
-  compiler: { path: string; version: string };
-  report: CompilerReport;
-  /** Our own prediction, for comparison with what the compiler did. */
-  predicted: { mapped: number; cpu: number };
-  variantId?: string;
-}
 
 export const compile: CliCommand = {
   name: 'compile',
   summary: "Compile a model for the Edge TPU with Google's edgetpu_compiler and store the result with the variant",
   usage: 'edgewise compile <variant id | file.tflite> [--out-dir <dir>] [--json]',
   options: { 'out-dir': { type: 'string' } },
-  async run(positionals, options, ctx): Promise<CompileOutput> {
+  async run(positionals, options, ctx): Promise<CompileOutcome> {
     const target = positionals[0];
     if (!target) throw new CliError('INVALID_ARGUMENT', 'Give a variant id or a .tflite file.', this.usage);
-    const isFile = existsSync(target);
-    const history = isFile ? undefined : openHistory(ctx.dataDir);
+    if (existsSync(target)) {
+      const input = resolve(target);
+      return compileModelFile(input, typeof options['out-dir'] === 'string' ? options['out-dir'] : dirname(input), ctx.progress);
+    }
+    const history = openHistory(ctx.dataDir);
     try {
-      const variant = history?.getVariant(target);
-      const input = isFile ? resolve(target) : variant?.artifact?.path;
-      if (!input) throw new CliError('NOT_FOUND', `Variant ${target} has no model file to compile.`);
-      const predicted = predictEdgeTpu(readTflite(new Uint8Array(readFileSync(input)), input));
-      ctx.progress(`Compiling ${input} (predicted: ${predicted.mappedCount} of ${predicted.ops.length} ops on the Edge TPU)…`);
-      let r;
-      try {
-        r = await compileForEdgeTpu(input, { ...(typeof options['out-dir'] === 'string' ? { outDir: options['out-dir'] } : isFile ? { outDir: dirname(input) } : {}) });
-      } catch (e) {
-        const err = e as Error & { code?: string; hint?: string };
-        throw new CliError(err.code === 'UNSUPPORTED' ? 'UNSUPPORTED' : 'BAD_MODEL', err.message, err.hint);
-      }
-      const out: CompileOutput = { input, compiledPath: r.compiledPath, compiler: r.compiler, report: r.report, predicted: { mapped: predicted.mappedCount, cpu: predicted.cpuCount } };
-      if (history && variant) {
-        const v = history.addVariant({
-          modelId: variant.modelId,
-          parentId: variant.id,
-          name: `${variant.name} · Edge TPU`,
-          recipe: { kind: 'edgetpu-compile', compiler: r.compiler.version },
-          artifact: { source: r.compiledPath, kind: 'edgetpu-tflite' },
-          reports: { 'edgetpu-compiler': r.report, 'edgetpu-compat': predicted },
-        });
-        out.variantId = v.id;
-      }
-      return out;
+      return await compileVariant(history, target, ctx.progress);
     } finally {
-      history?.close();
+      history.close();
     }
   },
-  format(r: CompileOutput) {
+  format(r: CompileOutcome) {
     const rep = r.report;
     const mib = (b?: number) => (b === undefined ? '?' : `${(b / 1048576).toFixed(2)} MiB`);
     return [
