@@ -72,9 +72,13 @@ export class History {
     if (this.db.open) this.db.close();
   }
 
-  /** Runs fn in one transaction (nested calls become savepoints). */
+  /**
+   * Runs fn in one transaction (nested calls become savepoints). BEGIN IMMEDIATE: the write lock is taken up front,
+   * so another process or worker committing meanwhile makes us wait (busy_timeout) instead of failing with
+   * "database is locked" when a deferred transaction's read snapshot goes stale before its first write.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 
   // ---- Models ---------------------------------------------------------------------------------------------
