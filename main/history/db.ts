@@ -2,7 +2,9 @@
  * Opening the history database: pragmas, the future-schema guard, a backup before migrating, then migrations.
  */
 import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { appRoot } from '../paths.ts';
 import { LATEST_VERSION, migrate } from './migrations.ts';
 import { HistoryError } from './types.ts';
 
@@ -27,10 +29,21 @@ export function configureConnection(db: Database.Database): void {
   db.pragma('foreign_keys = ON');
 }
 
+/**
+ * Inside Electron during development (`npm start`), better-sqlite3 must be the copy built for Electron's ABI by
+ * scripts/electron-native.js; node_modules keeps the Node build for tests and the CLI. Packaged apps are rebuilt
+ * for Electron in place (electron-builder install-app-deps), so no override is needed there.
+ */
+function electronBinding(): string | undefined {
+  if (!process.versions.electron) return undefined;
+  const candidate = join(appRoot(), '.electron-native', 'better_sqlite3.node');
+  return existsSync(candidate) ? candidate : undefined;
+}
+
 export function openDatabase(file: string): OpenedDatabase {
   let db: Database.Database;
   try {
-    db = new Database(file);
+    db = new Database(file, electronBinding() ? { nativeBinding: electronBinding() } : {});
   } catch (e) {
     throw new HistoryError('INTERNAL', `Cannot open the history database ${file}: ${(e as Error).message}`);
   }
