@@ -1,6 +1,6 @@
 /**
- * The shape of one `edgewise` sub-command. Each command lives in `main/cli/commands/<name>.ts` and is listed
- * in `main/cli/commands/index.ts`. A command returns a plain JSON-able value: the CLI prints it as JSON with
+ * The shape of one `edgewise` sub-command. Each command lives in `main/cli/commands/<name>.ts` and is listed,
+ * with its one-line summary, in `main/cli/commands/index.ts`. A command returns a plain JSON-able value: the CLI prints it as JSON with
  * `--json`, or hands it to the command's `format` for people. Errors are thrown as `CliError` (or any Error
  * carrying an `ApiError`-style `code`), which the CLI prints and turns into a non-zero exit code.
  */
@@ -15,9 +15,14 @@ export interface CliContext {
   progress(message: string): void;
 }
 
-export interface CliCommand {
+/** A command as `edgewise --help` lists it; the module behind it is loaded only to run it. */
+export interface CommandEntry {
   name: string;
   summary: string;
+  load(): Promise<CliCommand>;
+}
+
+export interface CliCommand {
   /** e.g. `edgewise inspect <model> [--json]` */
   usage: string;
   options?: ParseArgsConfig['options'];

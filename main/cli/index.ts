@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { dataDir } from '../paths.ts';
 import { commands } from './commands/index.ts';
-import type { CliCommand, CliContext } from './command.ts';
+import type { CliContext } from './command.ts';
 
 /** Exit codes: 1 = the command failed (bad input, device error, …), 2 = usage error. */
 const EXIT_FAILED = 1;
@@ -39,11 +39,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(helpText());
     return name ? 0 : EXIT_USAGE;
   }
-  const command: CliCommand | undefined = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     console.error(`edgewise: unknown command "${name}".\n\n${helpText()}`);
     return EXIT_USAGE;
   }
+  const command = await entry.load();
   let parsed;
   try {
     parsed = parseArgs({
@@ -57,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   if (parsed.values.help) {
-    console.log(`${command.summary}\n\nUsage: ${command.usage}`);
+    console.log(`${entry.summary}\n\nUsage: ${command.usage}`);
     return 0;
   }
   const json = parsed.values.json === true;

@@ -6,8 +6,6 @@ import { benchmarkTflite, type BenchmarkResult } from '../../evaluate/benchmark.
 import { positiveInt } from './dataset-flags.ts';
 
 export const benchmark: CliCommand = {
-  name: 'benchmark',
-  summary: 'Measure cold start and warm latency (min, p50, p90, p99) of a .tflite in the TFLite runtime',
   usage: 'edgewise benchmark <model.tflite> [--runs N] [--warmup N] [--json]',
   options: { runs: { type: 'string' }, warmup: { type: 'string' } },
   async run(positionals, options, ctx): Promise<BenchmarkResult & { model: string }> {

@@ -5,8 +5,6 @@ import { compileModelFile, compileVariant, type CompileOutcome } from '../../dev
 import { CliError, type CliCommand } from '../command.ts';
 
 export const compile: CliCommand = {
-  name: 'compile',
-  summary: "Compile a model for the Edge TPU with Google's edgetpu_compiler and store the result with the variant",
   usage: 'edgewise compile <variant id | file.tflite> [--out-dir <dir>] [--json]',
   options: { 'out-dir': { type: 'string' } },
   async run(positionals, options, ctx): Promise<CompileOutcome> {

@@ -18,8 +18,6 @@ interface ConvertResult {
 }
 
 export const convert: CliCommand = {
-  name: 'convert',
-  summary: 'Import a Keras, TF.js or TFLite model and write a float32 .tflite (recorded in the history)',
   usage: 'edgewise convert <model> --out <file.tflite> [--json]',
   options: { out: { type: 'string', short: 'o' } },
   async run(positionals, options, ctx): Promise<ConvertResult> {

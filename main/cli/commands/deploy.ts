@@ -4,8 +4,6 @@ import { DeviceService } from '../../devices/service.ts';
 import { CliError, type CliCommand } from '../command.ts';
 
 export const deploy: CliCommand = {
-  name: 'deploy',
-  summary: 'Run a compiled model on a Coral USB Accelerator: cold/warm latency, throughput, agreement with the CPU',
   usage: 'edgewise deploy <variant id | file_edgetpu.tflite> [--device <path>] [--runs N] [--cpu-twin <x.tflite>] [--firmware <file>] [--json]',
   options: {
     device: { type: 'string' },

@@ -7,8 +7,6 @@ const STATE_LABEL: Record<DeviceSummary['state'], string> = { 'needs-firmware': 
 const SPEED_LABEL: Record<string, string> = { super: 'USB 3 (5 Gb/s)', high: 'USB 2 (480 Mb/s) — expect several times slower', full: 'USB 1.1', low: 'USB low speed (unsupported)', unknown: 'link speed unknown' };
 
 export const devices: CliCommand = {
-  name: 'devices',
-  summary: 'List Coral USB Accelerators (state, link speed) and what is missing to use them',
   usage: 'edgewise devices [--json]',
   async run(_positionals, _options, ctx) {
     const history = openHistory(ctx.dataDir);

@@ -3,8 +3,6 @@ import { runDoctor } from '../../doctor.ts';
 import type { CliCommand } from '../command.ts';
 
 export const doctor: CliCommand = {
-  name: 'doctor',
-  summary: 'Check compute backends, the TFLite runtime, USB access, the Edge TPU compiler and the data folder',
   usage: 'edgewise doctor [--json]',
   run: (_positionals, _options, ctx) => runDoctor(ctx.dataDir),
   format(report: DoctorReport) {

@@ -5,8 +5,6 @@ import { withCode } from '../../evaluate/errors.ts';
 import { DATASET_FLAGS, DATASET_USAGE, datasetArgs } from './dataset-flags.ts';
 
 export const evaluate: CliCommand = {
-  name: 'evaluate',
-  summary: 'Accuracy (top-1/top-5, confusion matrix) and agreement with a reference model, in the TFLite runtime',
   usage: `edgewise evaluate <model> --data <dataset> [--reference <model>] ${DATASET_USAGE} [--json]`,
   options: { data: { type: 'string' }, reference: { type: 'string' }, ...DATASET_FLAGS },
   async run(positionals, options, ctx): Promise<EvaluationReport> {

@@ -31,8 +31,6 @@ function show(history: History, id: string): ShowResult {
 }
 
 export const history: CliCommand = {
-  name: 'history',
-  summary: 'List the models and variants in the history, or show one with its lineage',
   usage: 'edgewise history list [--model <id>] [--search <text>] [--limit <n>] [--json] | edgewise history show <id> [--json]',
   options: { model: { type: 'string' }, search: { type: 'string' }, limit: { type: 'string' } },
   async run([action, id], options, ctx) {

@@ -17,8 +17,6 @@ function isTflite(bytes: Uint8Array): boolean {
 }
 
 export const inspect: CliCommand = {
-  name: 'inspect',
-  summary: 'Show a model\'s inputs, outputs, ops, parameters, quantization and size (--edgetpu: predicted Edge TPU mapping per op)',
   usage: 'edgewise inspect <model> [--edgetpu] [--json]',
   options: { edgetpu: { type: 'boolean' } },
   async run(positionals, options): Promise<InspectResult> {

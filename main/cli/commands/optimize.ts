@@ -13,8 +13,6 @@ import { withCode } from '../../evaluate/errors.ts';
 import { DATASET_FLAGS, DATASET_USAGE, datasetArgs, positiveInt } from './dataset-flags.ts';
 
 export const optimize: CliCommand = {
-  name: 'optimize',
-  summary: 'Build an optimized .tflite (fp16, dynamic range, int8, int8 for Edge TPU), evaluate, benchmark and store it',
   usage: `edgewise optimize <model> --recipe <${RECIPE_PRESETS.join('|')}|file.json> [--calibration <dataset>] [--eval <dataset>] [--out <dir>] ` +
     `[--calibration-method minmax|percentile|mse|kl] [--samples N] [--fallback none|auto] [--per-tensor] [--runs N] [--no-store] ${DATASET_USAGE} [--json]`,
   options: {
