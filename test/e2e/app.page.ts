@@ -1,5 +1,5 @@
 // Page object for the app shell, shared by the e2e specs.
-import { expect } from '@playwright/test';
+import { test as base, expect } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import type { EdgewiseApi } from '../../preload/contract.ts';
@@ -86,3 +86,16 @@ export async function dismissToasts(page: Page): Promise<void> {
   while ((await buttons.count()) > 0) await buttons.first().click({ timeout: 1000 }).catch(() => {});
 }
 
+/**
+ * Playwright's `test` with an `app` fixture: the app shell opened on the test's page; after the test, the page
+ * must have logged no console errors, page errors or CSP violations.
+ */
+export const test = base.extend<{ app: AppShell }>({
+  app: async ({ page }, use) => {
+    const app = new AppShell(page);
+    await app.open();
+    await use(app);
+    expect(app.problems, 'no console errors, page errors or CSP violations').toEqual([]);
+  },
+});
+export { expect };

@@ -1,24 +1,12 @@
 // The renderer in Chromium against the real services through the web test host (fresh, empty data folder).
-import { test, expect } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
-import { AppShell, SCREENS, hostPost } from './app.page.ts';
+import { SCREENS, hostPost, test, expect } from './app.page.ts';
 import type { PageGlobals } from './app.page.ts';
 
 const SCREENSHOTS = 'test-results/screenshots';
 
 test.describe('app shell', () => {
-  let app: AppShell;
-
-  test.beforeEach(async ({ page }) => {
-    app = new AppShell(page);
-    await app.open();
-  });
-
-  test.afterEach(() => {
-    expect(app.problems, 'no console errors, page errors or CSP violations').toEqual([]);
-  });
-
-  test('loads with the Optimize screen, the navigation and the jobs indicator', async ({ page }) => {
+  test('loads with the Optimize screen, the navigation and the jobs indicator', async ({ page, app }) => {
     await expect(app.heading('Optimize')).toBeVisible();
     await expect(app.heading('Optimize')).toBeFocused();
     await expect(page).toHaveTitle('Optimize — Edgewise');
@@ -28,7 +16,7 @@ test.describe('app shell', () => {
     expect(await page.evaluate(() => (globalThis as PageGlobals).crossOriginIsolated)).toBe(true);
   });
 
-  test('navigates between the four screens by mouse and keyboard', async ({ page }) => {
+  test('navigates between the four screens by mouse and keyboard', async ({ page, app }) => {
     for (const name of SCREENS) await app.goto(name);
     await page.keyboard.press('Control+2');
     await expect(app.heading('History')).toBeVisible();
@@ -42,12 +30,12 @@ test.describe('app shell', () => {
     await expect(page.getByTestId('device-row')).toHaveCount(1);
   });
 
-  test('the empty history shows its empty state', async ({ page }) => {
+  test('the empty history shows its empty state', async ({ page, app }) => {
     await app.goto('History');
     await expect(page.getByTestId('empty-state')).toContainText('No models yet — optimize one from the Optimize tab');
   });
 
-  test('Settings shows the real doctor report: every check with its detail, and a fix where one failed', async ({ page }) => {
+  test('Settings shows the real doctor report: every check with its detail, and a fix where one failed', async ({ page, app }) => {
     await app.goto('Settings');
     const checks = page.getByTestId('doctor-check');
     await expect(checks.first()).toBeVisible({ timeout: 20_000 });
@@ -62,14 +50,14 @@ test.describe('app shell', () => {
     await expect(page.locator('pre')).toContainText('[ok] History database');
   });
 
-  test('picking a model shows its name, never its path', async ({ page }) => {
+  test('picking a model shows its name, never its path', async ({ page, app }) => {
     await hostPost('/__test/pick', { path: '/somewhere/private/mnist_cnn.keras' });
     await page.getByRole('button', { name: 'Choose a model file…' }).click();
     await expect(page.getByTestId('picked-model')).toHaveText('mnist_cnn.keras');
     await expect(page.locator('body')).not.toContainText('/somewhere/private');
   });
 
-  test('API errors surface as toasts with the message and the hint', async ({ page }) => {
+  test('API errors surface as toasts with the message and the hint', async ({ page, app }) => {
     await hostPost('/__test/pick', { fail: { message: 'The file dialog could not open.', hint: 'Restart Edgewise and try again.' } });
     await page.getByRole('button', { name: 'Choose a model file…' }).click();
     const toast = page.getByTestId('toast');
@@ -81,9 +69,8 @@ test.describe('app shell', () => {
   });
 });
 
-test('screenshots of each screen in light and dark', async ({ page }) => {
+test('screenshots of each screen in light and dark', async ({ page, app }) => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  const app = new AppShell(page);
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
     await app.open();
@@ -95,9 +82,7 @@ test('screenshots of each screen in light and dark', async ({ page }) => {
   }
 });
 
-test('a job started through the API shows live in the jobs indicator and can be cancelled there', async ({ page }) => {
-  const app = new AppShell(page);
-  await app.open();
+test('a job started through the API shows live in the jobs indicator and can be cancelled there', async ({ page, app }) => {
   await hostPost('/__test/job', { kind: 'test.count', params: { steps: 200, stepMs: 100 } });
   await expect(app.jobsButton).toHaveAccessibleName('Jobs: 1 job running');
   await app.jobsButton.click();
@@ -112,11 +97,10 @@ test('a job started through the API shows live in the jobs indicator and can be 
   await page.keyboard.press('Escape');
   await expect(page.getByRole('dialog', { name: 'Jobs' })).toBeHidden();
   await expect(app.jobsButton).toBeFocused();
-  expect(app.problems).toEqual([]);
 });
 
 // Runs last: it writes to the shared history that the empty-state test expects empty.
-test('History lists the models and variants in the real history', async ({ page }) => {
+test('History lists the models and variants in the real history', async ({ page, app }) => {
   const { openHistory } = await import('../../main/history/index.ts');
   const history = openHistory(process.env.EDGEWISE_E2E_HOME!);
   try {
@@ -132,8 +116,7 @@ test('History lists the models and variants in the real history', async ({ page 
   } finally {
     history.close();
   }
-  const app = new AppShell(page);
-  await app.open();
+  await app.open(); // again, now that the history has data
   await app.goto('History');
   await page.getByRole('button', { name: 'mnist_cnn' }).click();
   const variants = page.getByRole('region', { name: 'Variants of mnist_cnn' });
@@ -144,5 +127,4 @@ test('History lists the models and variants in the real history', async ({ page 
     await page.emulateMedia({ colorScheme });
     await page.screenshot({ path: `${SCREENSHOTS}/history-with-data-${colorScheme}.png` });
   }
-  expect(app.problems).toEqual([]);
 });

@@ -2,14 +2,13 @@
 // (a) the whole wizard on the sample model, (b) history with lineage and compare, (c) a corrupt model explained,
 // (d) cancelling a running job, (e) the Devices screen with the emulated Coral stick and a benchmark.
 // Screenshots of each screen go to test-results/screenshots/ in light and dark.
-import { test, expect } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { AppShell, dismissToasts, hostPost, shoot, SCREENSHOTS } from './app.page.ts';
+import { dismissToasts, hostPost, shoot, SCREENSHOTS, test, expect } from './app.page.ts';
 import { CORAL } from './global-setup.ts';
 
 /** The sample model (samples.list) is the trained MNIST CNN fixture. */
@@ -27,16 +26,7 @@ function withHistory<T>(fn: (h: import('../../main/history/index.ts').History) =
 }
 
 test.describe('wizard and history', () => {
-  let app: AppShell;
-  test.beforeEach(async ({ page }) => {
-    app = new AppShell(page);
-    await app.open();
-  });
-  test.afterEach(() => {
-    expect(app.problems, 'no console errors, page errors or CSP violations').toEqual([]);
-  });
-
-  test('(c) a corrupt model file is explained: what failed, in which file, and what to do', async ({ page }) => {
+  test('(c) a corrupt model file is explained: what failed, in which file, and what to do', async ({ page, app }) => {
     const dir = mkdtempSync(join(tmpdir(), 'edgewise-e2e-bad-'));
     const bad = join(dir, 'broken_model.keras');
     writeFileSync(bad, Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(300, 9)]));
@@ -51,7 +41,7 @@ test.describe('wizard and history', () => {
     await shoot(page, 'wizard-error');
   });
 
-  test('step 1–3 on the sample model: summary, Edge TPU preview, goals, data with a preprocessed sample', async ({ page }) => {
+  test('step 1–3 on the sample model: summary, Edge TPU preview, goals, data with a preprocessed sample', async ({ page, app }) => {
     await page.getByRole('button', { name: 'Try the sample model' }).click();
     const summary = page.getByTestId('model-summary');
     await expect(summary).toContainText('28×28 grayscale images', { timeout: 20_000 });
@@ -77,7 +67,7 @@ test.describe('wizard and history', () => {
     await shoot(page, 'wizard-plan');
   });
 
-  test('a model file dropped on the window opens in the wizard; a non-model file is refused by name', async ({ page }) => {
+  test('a model file dropped on the window opens in the wizard; a non-model file is refused by name', async ({ page, app }) => {
     const dir = mkdtempSync(join(tmpdir(), 'edgewise-e2e-drop-'));
     writeFileSync(join(dir, 'notes.txt'), 'not a model');
     await app.goto('History');
@@ -90,7 +80,7 @@ test.describe('wizard and history', () => {
     await expect(page.locator('body')).not.toContainText(dir);
   });
 
-  test('(b) history: lineage tree, variant page, compare with differences only, delete with confirmation', async ({ page }) => {
+  test('(b) history: lineage tree, variant page, compare with differences only, delete with confirmation', async ({ page, app }) => {
     const bytes = (await import('node:fs')).readFileSync(join(CORAL, 'split_concat.tflite'));
     const ids = await withHistory((h) => {
       const m = h.addModel({ name: 'lineage_model', format: 'keras', path: '/m/lineage.keras', sha256: 'ef'.repeat(32), parameterCount: 1234 });
@@ -142,7 +132,7 @@ test.describe('wizard and history', () => {
     expect(await withHistory((h) => h.variantsOfModel(h.getVariant(ids.a).modelId).map((v) => v.id).sort())).toEqual([ids.root, ids.a].sort());
   });
 
-  test('(e) Devices: the emulated Coral stick with its state, the deployment doctor, and a benchmark on the stick', async ({ page }) => {
+  test('(e) Devices: the emulated Coral stick with its state, the deployment doctor, and a benchmark on the stick', async ({ page, app }) => {
     const compiled = (await import('node:fs')).readFileSync(join(CORAL, 'mobilenet_v1_0.25_128_quant_edgetpu.tflite'));
     const twin = (await import('node:fs')).readFileSync(join(CORAL, 'mobilenet_v1_0.25_128_quant.tflite'));
     await withHistory((h) => {
@@ -169,10 +159,8 @@ test.describe('wizard and history', () => {
 });
 
 test.describe('optimize runs on the sample model', () => {
-  test('(a) the whole wizard on the sample model builds int8 and fp16 with real metrics', async ({ page }) => {
+  test('(a) the whole wizard on the sample model builds int8 and fp16 with real metrics', async ({ page, app }) => {
     test.setTimeout(120_000);
-    const app = new AppShell(page);
-    await app.open();
     await page.getByRole('button', { name: 'Try the sample model' }).click();
     await expect(page.getByTestId('model-summary')).toBeVisible({ timeout: 20_000 });
     await page.getByRole('button', { name: 'Next' }).click();
@@ -242,13 +230,10 @@ test.describe('optimize runs on the sample model', () => {
     await expect(compare).toContainText('minmax');
     await expect(compare).toContainText('float16');
     await shoot(page, 'compare-real');
-    expect(app.problems).toEqual([]);
   });
 
-  test('(d) cancelling a running job leaves a cancelled job and no partial variant', async ({ page }) => {
+  test('(d) cancelling a running job leaves a cancelled job and no partial variant', async ({ page, app }) => {
     test.setTimeout(60_000);
-    const app = new AppShell(page);
-    await app.open();
     await page.getByRole('button', { name: 'Try the sample model' }).click();
     await expect(page.getByTestId('model-summary')).toBeVisible({ timeout: 20_000 });
     const modelName = await page.getByTestId('picked-model').textContent();
@@ -270,7 +255,6 @@ test.describe('optimize runs on the sample model', () => {
     expect(job?.state).toBe('cancelled');
     expect(await withHistory((h) => h.listVariants({}).total)).toBe(before);
     expect(modelName).toBeTruthy();
-    expect(app.problems).toEqual([]);
   });
 });
 
